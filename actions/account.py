@@ -1,0 +1,145 @@
+"""Account self-service: password reset, account updates and account deletion."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.forms import AccountFormValidation, current_customer, reset_flow_slots
+from actions.orders import fmt_date
+from actions.services import get_settings, get_store
+from assistant.identifiers import normalise_email
+from assistant.store import NotAllowed
+
+ACCOUNT_FIELDS = {
+    "email": "email", "e-mail": "email", "mail": "email",
+    "phone": "phone", "mobile": "phone", "cell": "phone", "telephone": "phone", "number": "phone",
+    "name": "name",
+    "address": "address", "shipping": "address", "postal": "address",
+}  # fmt: skip
+PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
+
+
+class ValidateResetPasswordForm(AccountFormValidation):
+    """Accepts any well-formed address: the reply never reveals whether an account exists."""
+
+    reveal_unknown_accounts = False
+
+    def name(self) -> Text:
+        return "validate_reset_password_form"
+
+
+class ActionSendPasswordReset(Action):
+    def name(self) -> Text:
+        return "action_send_password_reset"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        email = tracker.get_slot("email")
+        customer = current_customer(tracker)
+        if customer is not None:
+            get_store().send_link(customer.id, "password_reset", get_settings().password_reset_url)
+        dispatcher.utter_message(
+            text=f"If there's an account for {email}, we've sent it a link to reset the password. "
+            "It's valid for one hour. Check your spam folder if it doesn't arrive in a few minutes."
+        )
+        return reset_flow_slots()
+
+
+def normalise_field(value: Any) -> Optional[str]:
+    words = re.findall(r"[a-z-]+", str(value or "").lower())
+    fields = {ACCOUNT_FIELDS[w] for w in words if w in ACCOUNT_FIELDS}
+    return fields.pop() if len(fields) == 1 else None
+
+
+def check_new_value(field: str, value: str) -> Optional[str]:
+    """The cleaned new value for ``field``, or None when it isn't acceptable."""
+    value = value.strip()
+    if field == "email":
+        return normalise_email(value)
+    if field == "phone":
+        return value if PHONE.match(value) else None
+    if field == "name":
+        return value if 1 < len(value) <= 120 and not any(c.isdigit() for c in value) else None
+    return value if 5 <= len(value) <= 255 else None
+
+
+class ValidateUpdateAccountForm(AccountFormValidation):
+    def name(self) -> Text:
+        return "validate_update_account_form"
+
+    def validate_account_field(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        field = normalise_field(value)
+        if field is None:
+            dispatcher.utter_message(text="I can update your e-mail, phone number, name or shipping address. Which one?")
+        return {"account_field": field}
+
+    def validate_new_value(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        field = tracker.get_slot("account_field") or "value"
+        cleaned = check_new_value(field, str(value or ""))
+        if cleaned is None:
+            dispatcher.utter_message(text=f"That doesn't look like a valid {field}. Could you type it again?")
+        return {"new_value": cleaned}
+
+
+class ActionUpdateAccount(Action):
+    def name(self) -> Text:
+        return "action_update_account"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        customer = current_customer(tracker)
+        if tracker.get_slot("form_aborted") or customer is None:
+            return reset_flow_slots()
+        field, value = tracker.get_slot("account_field"), tracker.get_slot("new_value")
+        try:
+            get_store().update_customer(customer.id, field, value)
+        except NotAllowed:
+            dispatcher.utter_message(text="Sorry, I can't use that: it belongs to another account. Nothing was changed.")
+            return reset_flow_slots()
+        dispatcher.utter_message(text=f"Done: your {field} is now {value}.")
+        extra = ("email",) if field == "email" else ()
+        return reset_flow_slots(*extra)
+
+
+class ValidateDeleteAccountForm(AccountFormValidation):
+    def name(self) -> Text:
+        return "validate_delete_account_form"
+
+
+class ActionDeleteAccount(Action):
+    """Schedules the erasure of the account after the customer confirmed."""
+
+    def name(self) -> Text:
+        return "action_delete_account"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        customer = current_customer(tracker)
+        if tracker.get_slot("form_aborted") or customer is None:
+            return reset_flow_slots()
+        if not tracker.get_slot("confirmed"):
+            dispatcher.utter_message(text="Okay, your account stays as it is.")
+            return reset_flow_slots()
+        try:
+            when = get_store().schedule_erasure(customer.id)
+        except NotAllowed:
+            dispatcher.utter_message(text="Sorry, I couldn't schedule that. Please contact support.")
+            return reset_flow_slots()
+        dispatcher.utter_message(
+            text=f"Your account is scheduled for deletion on {fmt_date(when)}. Any subscription "
+            "is cancelled now. If you change your mind before then, just contact us."
+        )
+        return reset_flow_slots("email")

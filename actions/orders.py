@@ -1,0 +1,152 @@
+"""Order status, order cancellation and shipping information."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.forms import OrderFormValidation, reset_flow_slots
+from actions.services import get_store
+from assistant.identifiers import parse_order_id
+from assistant.store import NotAllowed, NotFound
+from assistant.store.models import Order
+
+SHIPPING_OPTIONS = (
+    "We ship with UPS, DHL, FedEx and USPS. Standard delivery takes 3-5 business days "
+    "($5.99, free over $50) and express 1-2 business days ($14.99). Orders placed before "
+    "2 pm ship the same day."
+)
+
+
+def fmt_date(value: Optional[Any]) -> str:
+    if value is None:
+        return "an unknown date"
+    if isinstance(value, datetime):
+        value = value.date()
+    return f"{value:%a %d %b %Y}"
+
+
+def describe_items(order: Order) -> str:
+    names = [item["name"] for item in order.items]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def describe_order(order: Order) -> str:
+    """One customer-facing sentence (or two) about where ``order`` is."""
+    head = f"Order {order.id} ({describe_items(order)})"
+    if order.status == "processing":
+        eta = f" It should arrive by {fmt_date(order.estimated_delivery)}." if order.estimated_delivery else ""
+        return f"{head} was placed on {fmt_date(order.placed_at)} and is being prepared for shipping.{eta}"
+    if order.status == "shipped":
+        return (f"{head} shipped on {fmt_date(order.shipped_at)} with {order.carrier}, tracking "
+                f"number {order.tracking_number}. Expected delivery: {fmt_date(order.estimated_delivery)}.")
+    if order.status == "delivered":
+        return (f"{head} was delivered on {fmt_date(order.delivered_at)} by {order.carrier} "
+                f"(tracking number {order.tracking_number}).")
+    if order.status == "cancelled":
+        return f"{head} was cancelled on {fmt_date(order.cancelled_at)}."
+    return f"{head} has been returned to us. Ask me about your refund status for the details."
+
+
+class ValidateOrderStatusForm(OrderFormValidation):
+    def name(self) -> Text:
+        return "validate_order_status_form"
+
+
+class ActionCheckOrderStatus(Action):
+    """Answers with the order's status, carrier, tracking number and dates."""
+
+    def name(self) -> Text:
+        return "action_check_order_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if tracker.get_slot("form_aborted"):
+            return reset_flow_slots("order_id", keep_offer=True)
+        order = get_store().get_order(int(tracker.get_slot("order_id")))
+        if order is None:
+            dispatcher.utter_message(text="Sorry, I couldn't find that order any more.")
+            return reset_flow_slots("order_id")
+        dispatcher.utter_message(text=describe_order(order))
+        return reset_flow_slots()
+
+
+class ValidateCancelOrderForm(OrderFormValidation):
+    def name(self) -> Text:
+        return "validate_cancel_order_form"
+
+    def order_problem(self, order: Order) -> Optional[str]:
+        if order.status == "processing":
+            return None
+        if order.status == "shipped":
+            return (f"Order {order.id} has already shipped, so it can't be cancelled any more. "
+                    "Once it arrives you can return it within 30 days for a full refund.")
+        if order.status == "delivered":
+            return f"Order {order.id} was already delivered, so it can't be cancelled. You can start a return instead."
+        return f"Order {order.id} is already {order.status}, so there's nothing to cancel."
+
+    def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"confirmed": bool(value)}
+
+
+class ActionCancelOrder(Action):
+    """Cancels a not-yet-shipped order after the customer confirmed."""
+
+    def name(self) -> Text:
+        return "action_cancel_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if tracker.get_slot("form_aborted"):
+            return reset_flow_slots()
+        order_id = int(tracker.get_slot("order_id"))
+        if not tracker.get_slot("confirmed"):
+            dispatcher.utter_message(text=f"Okay, I've left order {order_id} as it is.")
+            return reset_flow_slots()
+        try:
+            order = get_store().cancel_order(order_id)
+        except NotAllowed as exc:
+            dispatcher.utter_message(text=f"Sorry, order {order_id} can no longer be cancelled: it is {exc.reason}.")
+            return reset_flow_slots()
+        except NotFound:
+            dispatcher.utter_message(text=f"Sorry, I couldn't find order {order_id}.")
+            return reset_flow_slots("order_id")
+        dispatcher.utter_message(
+            text=f"Done: order {order.id} is cancelled. Your refund of ${order.total:.2f} goes back "
+            "to your original payment method within 5-7 business days."
+        )
+        return reset_flow_slots()
+
+
+class ActionShippingInfo(Action):
+    """Shipping details of the order in the conversation, or our shipping options."""
+
+    def name(self) -> Text:
+        return "action_shipping_info"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        entity = next(tracker.get_latest_entity_values("order_id"), None)
+        order_id = parse_order_id(entity or tracker.get_slot("order_id"))
+        order = get_store().get_order(order_id) if order_id else None
+        if order is None:
+            dispatcher.utter_message(text=SHIPPING_OPTIONS)
+            return []
+        if order.status == "processing":
+            text = (f"Order {order.id} hasn't shipped yet; it should leave our warehouse within "
+                    f"1 business day and arrive by {fmt_date(order.estimated_delivery)}.")
+        else:
+            text = describe_order(order)
+        dispatcher.utter_message(text=text)
+        return []
+

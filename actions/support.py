@@ -1,0 +1,175 @@
+"""Complaints, feedback, handoff to a human, stopping a flow and the fallback actions."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.forms import AbortableFormValidation, current_customer, reset_flow_slots
+from actions.services import get_store
+from assistant.identifiers import parse_rating
+
+INTENT_LABELS = {
+    "order_status": "check the status of an order", "cancel_order": "cancel an order",
+    "return_item": "return an item", "refund_status": "check a refund",
+    "shipping_info": "ask about shipping", "billing_issue": "report a billing problem",
+    "update_payment": "update your payment method", "cancel_subscription": "cancel your subscription",
+    "change_plan": "change your plan", "reset_password": "reset your password",
+    "update_account": "update your account details", "delete_account": "delete your account",
+    "complaint": "make a complaint", "give_feedback": "give us feedback",
+    "request_human": "talk to a person",
+}  # fmt: skip
+
+
+class ActionLogComplaint(Action):
+    """Acknowledges a complaint, records it as a ticket and offers a human."""
+
+    def name(self) -> Text:
+        return "action_log_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        customer = current_customer(tracker)
+        ticket = get_store().create_ticket(
+            "complaint",
+            tracker.latest_message.get("text") or "",
+            conversation_id=tracker.sender_id,
+            customer_id=customer.id if customer else None,
+            priority="high",
+        )
+        dispatcher.utter_message(
+            text="I'm really sorry about this; that's not the experience we want you to have. "
+            f"I've logged it as complaint {ticket.reference} so our team follows up."
+        )
+        return [SlotSet("human_offered", True)]
+
+
+class ValidateFeedbackForm(AbortableFormValidation):
+    def name(self) -> Text:
+        return "validate_feedback_form"
+
+    def validate_rating(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        rating = parse_rating(value)
+        if rating is None:
+            dispatcher.utter_message(text="Please give a number from 1 to 5.")
+            return {"rating": None}
+        return {"rating": str(rating)}
+
+
+class ActionSaveFeedback(Action):
+    """Stores the 1-5 rating with the conversation."""
+
+    def name(self) -> Text:
+        return "action_save_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        rating = int(tracker.get_slot("rating"))
+        get_store().record_feedback(tracker.sender_id, rating)
+        if rating >= 4:
+            dispatcher.utter_message(text=f"Thank you for the {rating}/5! We're glad we could help.")
+        else:
+            dispatcher.utter_message(text=f"Thanks for your honest {rating}/5. We'll use it to do better.")
+        return reset_flow_slots()
+
+
+def handoff_events(tracker: Tracker) -> List[EventType]:
+    """Stops any flow and pauses the bot in this conversation until an agent hands it back."""
+    events: List[EventType] = []
+    if tracker.active_loop_name:
+        events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return events + reset_flow_slots() + [ConversationPaused()]
+
+
+class ActionHandoff(Action):
+    """Marks the conversation as waiting for an agent and tells the customer."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        reason = "complaint" if _was_complaint(tracker) else "requested"
+        get_store().request_handoff(tracker.sender_id, reason)
+        dispatcher.utter_message(
+            text="I'm connecting you with a member of our support team. They'll reply here as "
+            "soon as they're free (usually within a few minutes during opening hours)."
+        )
+        return handoff_events(tracker)
+
+
+def _was_complaint(tracker: Tracker) -> bool:
+    return any(e.get("name") == "action_log_complaint" for e in tracker.events[-8:])
+
+
+class ActionDeclineHuman(Action):
+    def name(self) -> Text:
+        return "action_decline_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        return [SlotSet("human_offered", None)]
+
+
+class ActionStopForm(Action):
+    """The customer changed their mind: stop the current flow cleanly."""
+
+    def name(self) -> Text:
+        return "action_stop_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_flow_slots()
+
+
+class ActionDefaultFallback(Action):
+    """Repeated failure to understand (two-stage fallback exhausted): hand over to a human."""
+
+    def name(self) -> Text:
+        return "action_default_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        get_store().request_handoff(tracker.sender_id, "fallback")
+        dispatcher.utter_message(
+            text="Sorry, I'm having trouble understanding. I've asked a member of our support "
+            "team to take over; they'll reply here shortly."
+        )
+        return handoff_events(tracker)
+
+
+class ActionDefaultAskAffirmation(Action):
+    """First stage of the two-stage fallback: checks what the customer meant, in words."""
+
+    def name(self) -> Text:
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        candidates = [i["name"] for i in ranking if i.get("name") in INTENT_LABELS]
+        if not candidates:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        intent = candidates[0]
+        dispatcher.utter_message(
+            text=f"Sorry, I'm not sure I understood. Do you want to {INTENT_LABELS[intent]}?",
+            buttons=[
+                {"title": "Yes", "payload": f"/{intent}"},
+                {"title": "No, something else", "payload": "/deny"},
+            ],
+        )
+        return []

@@ -1,0 +1,29 @@
+"""The store's data layer: models, business operations and demo seed."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Optional
+
+from assistant.settings import Settings, get_settings
+from assistant.store.errors import NotAllowed, NotFound, StoreError
+from assistant.store.repository import Store, create_db_engine
+
+
+def build_store(settings: Optional[Settings] = None) -> Store:
+    """A ``Store`` on the settings' database, with its tables created."""
+    settings = settings or get_settings()
+    if settings.database_url.startswith("sqlite"):
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(create_db_engine(settings.database_url), settings.return_window_days)
+    store.create_schema()
+    return store
+
+
+@lru_cache(maxsize=1)
+def get_store() -> Store:
+    """The process-wide store, built on first use (never at import)."""
+    return build_store()
+
+
+__all__ = ["Store", "StoreError", "NotFound", "NotAllowed", "build_store", "get_store"]

@@ -1,0 +1,186 @@
+"""SQLAlchemy models of the store: customers, orders, returns, refunds, subscriptions, tickets,
+and what the assistant records about conversations (feedback, handoffs, outgoing e-mail)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+ORDER_STATUSES = ("processing", "shipped", "delivered", "cancelled", "returned")
+PLANS = ("basic", "premium", "enterprise")
+PLAN_PRICES = {"basic": 9.0, "premium": 19.0, "enterprise": 49.0}
+
+
+def utcnow() -> datetime:
+    return datetime.utcnow().replace(microsecond=0)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.String(120), nullable=False)
+    email = sa.Column(sa.String(255), nullable=False, unique=True, index=True)
+    phone = sa.Column(sa.String(40))
+    address = sa.Column(sa.String(255))
+    tier = sa.Column(sa.String(20), nullable=False, default="standard")
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    erasure_scheduled_for = sa.Column(sa.Date)
+
+    orders = relationship("Order", back_populates="customer", order_by="Order.placed_at")
+    subscription = relationship("Subscription", back_populates="customer", uselist=False)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=False)
+    customer_id = sa.Column(sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True)
+    items = sa.Column(sa.JSON, nullable=False)
+    total = sa.Column(sa.Numeric(10, 2), nullable=False)
+    status = sa.Column(sa.String(20), nullable=False)
+    carrier = sa.Column(sa.String(40))
+    tracking_number = sa.Column(sa.String(60))
+    placed_at = sa.Column(sa.DateTime, nullable=False)
+    shipped_at = sa.Column(sa.DateTime)
+    estimated_delivery = sa.Column(sa.Date)
+    delivered_at = sa.Column(sa.DateTime)
+    cancelled_at = sa.Column(sa.DateTime)
+
+    customer = relationship("Customer", back_populates="orders")
+    returns = relationship("ReturnRequest", back_populates="order")
+    refunds = relationship("Refund", back_populates="order", order_by="Refund.created_at")
+
+
+class ReturnRequest(Base):
+    __tablename__ = "returns"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    rma = sa.Column(sa.String(20), nullable=False, unique=True)
+    order_id = sa.Column(sa.Integer, sa.ForeignKey("orders.id"), nullable=False, index=True)
+    reason = sa.Column(sa.Text)
+    status = sa.Column(sa.String(20), nullable=False, default="requested")
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+    order = relationship("Order", back_populates="returns")
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    order_id = sa.Column(sa.Integer, sa.ForeignKey("orders.id"), nullable=False, index=True)
+    amount = sa.Column(sa.Numeric(10, 2), nullable=False)
+    status = sa.Column(sa.String(20), nullable=False, default="pending")
+    method = sa.Column(sa.String(40), nullable=False, default="original payment method")
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    completed_at = sa.Column(sa.DateTime)
+
+    order = relationship("Order", back_populates="refunds")
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    customer_id = sa.Column(sa.Integer, sa.ForeignKey("customers.id"), nullable=False, unique=True)
+    plan = sa.Column(sa.String(20), nullable=False)
+    status = sa.Column(sa.String(20), nullable=False, default="active")
+    monthly_price = sa.Column(sa.Numeric(10, 2), nullable=False)
+    renews_on = sa.Column(sa.Date)
+    discount_percent = sa.Column(sa.Integer, nullable=False, default=0)
+    discount_until = sa.Column(sa.Date)
+    cancelled_at = sa.Column(sa.DateTime)
+
+    customer = relationship("Customer", back_populates="subscription")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    reference = sa.Column(sa.String(20), nullable=False, unique=True)
+    category = sa.Column(sa.String(40), nullable=False)
+    description = sa.Column(sa.Text, nullable=False)
+    status = sa.Column(sa.String(20), nullable=False, default="open")
+    priority = sa.Column(sa.String(20), nullable=False, default="normal")
+    customer_id = sa.Column(sa.Integer, sa.ForeignKey("customers.id"), index=True)
+    conversation_id = sa.Column(sa.String(255), index=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    rating = sa.Column(sa.Integer, nullable=False)
+    comment = sa.Column(sa.Text)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_1_to_5"),)
+
+
+class Handoff(Base):
+    """A conversation waiting for (or served by) a human agent."""
+
+    __tablename__ = "handoffs"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    reason = sa.Column(sa.String(40), nullable=False)
+    status = sa.Column(sa.String(20), nullable=False, default="waiting")
+    agent_id = sa.Column(sa.String(255))
+    requested_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    resolved_at = sa.Column(sa.DateTime)
+
+
+class OutboundEmail(Base):
+    """Outbox of e-mails to customers (reset and payment links); a mailer drains it."""
+
+    __tablename__ = "outbound_emails"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    to_address = sa.Column(sa.String(255), nullable=False)
+    subject = sa.Column(sa.String(255), nullable=False)
+    body = sa.Column(sa.Text, nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    sent_at = sa.Column(sa.DateTime)
+
+
+class AccountToken(Base):
+    """A single-use secret behind a link we e-mail (password reset, payment update).
+
+    Only the SHA-256 of the token is stored, so a database dump cannot be used to take over
+    an account."""
+
+    __tablename__ = "account_tokens"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    customer_id = sa.Column(sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True)
+    purpose = sa.Column(sa.String(30), nullable=False)
+    token_sha256 = sa.Column(sa.String(64), nullable=False, unique=True)
+    expires_at = sa.Column(sa.DateTime, nullable=False)
+    used_at = sa.Column(sa.DateTime)
+
+
+__all__ = [
+    "Base",
+    "Customer",
+    "Order",
+    "ReturnRequest",
+    "Refund",
+    "Subscription",
+    "Ticket",
+    "Feedback",
+    "Handoff",
+    "OutboundEmail",
+    "AccountToken",
+    "ORDER_STATUSES",
+    "PLANS",
+    "PLAN_PRICES",
+]

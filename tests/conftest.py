@@ -1,0 +1,91 @@
+"""Shared fixtures: a fresh store on SQLite and on the machine's PostgreSQL, and rasa-sdk
+trackers for calling actions directly."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import psycopg2
+import pytest
+from rasa_sdk import Tracker
+
+from actions import services
+from assistant.settings import Settings
+from assistant.store import Store, build_store
+from assistant.store.seed import seed
+
+PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+PG_URL_TEMPLATE = os.environ.get("TEST_PG_URL_TEMPLATE", "postgresql://postgres@127.0.0.1:5432/{db}")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TODAY = date.today()
+
+
+def _admin(sql: str) -> None:
+    conn = psycopg2.connect(PG_ADMIN_DSN)
+    conn.autocommit = True
+    try:
+        conn.cursor().execute(sql)
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this test session's own, dropped at the end."""
+    name = f"support_test_{uuid.uuid4().hex[:10]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    yield PG_URL_TEMPLATE.format(db=name)
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _fresh_store(settings: Settings) -> Store:
+    store = build_store(settings)
+    store.drop_schema()
+    store.create_schema()
+    seed(store, today=TODAY)
+    return store
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A freshly seeded store, once on SQLite and once on PostgreSQL; the actions use it."""
+    if request.param == "sqlite":
+        settings = Settings(var_dir=tmp_path)
+    else:
+        settings = Settings(var_dir=tmp_path, database_url=request.getfixturevalue("pg_database"))
+    store = _fresh_store(settings)
+    services.use_settings(settings)
+    services.use_store(store)
+    yield store
+    services.use_store(None)
+    services.use_settings(None)
+    store.engine.dispose()
+
+
+def make_tracker(
+    slots: Optional[Dict[str, Any]] = None,
+    text: str = "",
+    intent: str = "inform",
+    entities: Optional[List[Dict[str, Any]]] = None,
+    events: Optional[List[Dict[str, Any]]] = None,
+    active_loop: Optional[str] = None,
+    sender_id: Optional[str] = None,
+) -> Tracker:
+    """A rasa-sdk tracker as the action server receives it."""
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
+              "entities": entities or [], "intent_ranking": [{"name": intent, "confidence": 1.0}]}  # fmt: skip
+    user_event = {"event": "user", "text": text, "parse_data": latest}
+    return Tracker(
+        sender_id=sender_id or f"test-{uuid.uuid4().hex[:8]}",
+        slots={"order_id_attempts": 0, **(slots or {})},
+        latest_message=latest,
+        events=(events or []) + [user_event],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
