@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Iterator, List, Optional
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from assistant.redaction import redact_card_numbers
 from assistant.store.errors import NotAllowed, NotFound
@@ -113,8 +113,10 @@ class Store:
     # --- orders ----------------------------------------------------------------------------
 
     def get_order(self, order_id: int) -> Optional[Order]:
+        """The order with its returns and refunds loaded (usable after the session ends)."""
         with self.session() as s:
-            return s.get(Order, order_id)
+            options = [selectinload(Order.returns), selectinload(Order.refunds)]
+            return s.get(Order, order_id, options=options)
 
     def cancel_order(self, order_id: int) -> Order:
         with self.session() as s:

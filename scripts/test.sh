@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make test`: set up, validate the training data, train (skipped when nothing changed),
+# run pytest (unit and integration, against the machine's PostgreSQL and Redis), then
+# `rasa test` on the end-to-end test stories.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/bootstrap.sh
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" SQLALCHEMY_SILENCE_UBER_WARNING=1
+
+echo "== rasa data validate"
+.venv/bin/python scripts/validate_data.py
+
+echo "== rasa train"
+.venv/bin/rasa train --fixed-model-name current --quiet
+
+echo "== pytest"
+.venv/bin/python -m pytest "$@"
+
+echo "== rasa test (end-to-end test stories)"
+rm -rf results
+.venv/bin/rasa test core --model models/current.tar.gz --stories tests/test_stories.yml \
+  --fail-on-prediction-errors --out results --quiet
+echo "rasa test: all test stories passed ($(grep -c -- '- story:' tests/test_stories.yml) stories)"

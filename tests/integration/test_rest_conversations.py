@@ -1,0 +1,115 @@
+"""Conversations over the real REST webhook of the real Rasa server, with the action server,
+PostgreSQL tracker and business store, and the Redis lock store."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg2
+import pytest
+import redis
+import requests
+
+from tests.conftest import REDIS_URL
+from tests.integration.conftest import Server, Stack, new_sender, say, texts
+
+pytestmark = pytest.mark.integration
+
+
+def stored_events(pg_database: str, sender: str) -> list:
+    with psycopg2.connect(pg_database) as conn, conn.cursor() as cur:
+        cur.execute("SELECT type_name, data FROM events WHERE sender_id = %s ORDER BY id", (sender,))
+        return [(kind, json.loads(data)) for kind, data in cur.fetchall()]
+
+
+def test_an_order_status_question_is_answered_from_the_store(rasa: Server) -> None:
+    reply = texts(say(rasa, new_sender(), "where is my order #48213?"))
+    assert "shipped" in reply and "1Z999AA10123456784" in reply
+
+
+def test_a_conversation_is_kept_in_postgres_and_continues_after_a_restart(stack: Stack, pg_database: str) -> None:
+    sender = new_sender()
+    first = stack.start_rasa()
+    assert "order number" in texts(say(first, sender, "I want to track my order"))
+    kinds = [kind for kind, _ in stored_events(pg_database, sender)]
+    assert "user" in kinds and "active_loop" in kinds
+    first.stop()
+    second = stack.start_rasa()
+    reply = texts(say(second, sender, "48213"))
+    assert "Order 48213" in reply and "shipped" in reply
+
+
+def test_two_processes_serve_one_sender_in_order_under_the_redis_lock(stack: Stack, rasa: Server, pg_database: str) -> None:
+    other = stack.start_rasa()
+    sender, lock_keys = new_sender(), set()
+    client = redis.Redis.from_url(REDIS_URL)
+    prefix = stack.env["REDIS_LOCK_PREFIX"]
+    messages = [(rasa, "hi"), (other, "what are your opening hours?"), (rasa, "where is order 48213"),
+                (other, "thanks"), (rasa, "do you ship internationally?"), (other, "bye")]  # fmt: skip
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for a, b in zip(messages[::2], messages[1::2]):
+            futures = [pool.submit(say, server, sender, text) for server, text in (a, b)]
+            while not all(f.done() for f in futures):
+                lock_keys.update(client.keys(f"{prefix}:lock:*"))
+            assert all(f.result() for f in futures), "every message gets an answer"
+    assert any(sender.encode() in key for key in lock_keys), "the Redis lock store was used"
+    events = stored_events(pg_database, sender)
+    users = [data["text"] for kind, data in events if kind == "user"]
+    assert sorted(users) == sorted(text for _, text in messages), "no message lost or duplicated"
+    turns = _turns(events)
+    assert all(turn[-1] == "action_listen" for turn in turns), f"turns interleaved: {turns}"
+
+
+def _turns(events: list) -> list:
+    """The actions run after each user message, up to the next one."""
+    turns: list = []
+    for kind, data in events:
+        if kind == "user":
+            turns.append([])
+        elif kind == "action" and turns:
+            turns[-1].append(data["name"])
+    return turns
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "a" * 10_000, "😀🔥🙏", "Wo ist meine Bestellung 注文 48213 заказ?", "' OR 1=1; DROP TABLE orders; --",
+     "order 48213'; DELETE FROM events; --", "/", "{\"json\": true}", "\u0000\u200b"],
+)  # fmt: skip
+def test_bad_input_gets_an_answer_never_a_server_error(rasa: Server, text: str) -> None:
+    response = requests.post(f"{rasa.url}/webhooks/rest/webhook", json={"sender": new_sender(), "message": text}, timeout=60)
+    assert response.status_code == 200
+    assert isinstance(response.json(), list)
+    assert requests.get(f"{rasa.url}/status", timeout=5).ok
+
+
+def test_sql_looking_and_unknown_order_numbers_are_answered_politely(rasa: Server, pg_database: str) -> None:
+    sender = new_sender()
+    say(rasa, sender, "where is my order")
+    assert "doesn't look like an order number" in texts(say(rasa, sender, "1; DROP TABLE orders"))
+    assert "couldn't find an order with the number 99999" in texts(say(rasa, sender, "99999"))
+    with psycopg2.connect(pg_database) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM orders")
+        assert cur.fetchone()[0] > 100, "the orders are all still there"
+
+
+def test_a_card_number_is_never_echoed_nor_stored(rasa: Server, pg_database: str) -> None:
+    sender = new_sender()
+    replies = texts(say(rasa, sender, "I want to update my card, it's 4111 1111 1111 1111"))
+    replies += texts(say(rasa, sender, "jane.doe@example.com"))
+    assert "never type card numbers" in replies and "4111" not in replies
+    stored = json.dumps(stored_events(pg_database, sender))
+    assert "4111 1111 1111 1111" not in stored and "[REDACTED CARD]" in stored
+
+
+def test_after_a_handoff_the_bot_stays_quiet_until_handed_back(rasa: Server, pg_database: str) -> None:
+    sender = new_sender()
+    assert "connecting you" in texts(say(rasa, sender, "I want to talk to a human"))
+    assert say(rasa, sender, "hello? anyone there?") == []
+    with psycopg2.connect(pg_database) as conn, conn.cursor() as cur:
+        cur.execute("SELECT status, reason FROM handoffs WHERE conversation_id = %s", (sender,))
+        assert cur.fetchall() == [("waiting", "requested")]
+    resumed = requests.post(f"{rasa.url}/conversations/{sender}/tracker/events", json={"event": "resume"}, timeout=10)
+    assert resumed.ok
+    assert "Hi" in texts(say(rasa, sender, "hi")) or "Hello" in texts(say(rasa, sender, "hello"))
