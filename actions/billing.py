@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms import AccountFormValidation, current_customer, reset_flow_slots
 from actions.services import get_settings, get_store
-from assistant.redaction import contains_card_number
+from assistant.redaction import REDACTED_CARD, contains_card_number
 
 CARD_WARNING = (
     "For your security, please never type card numbers in this chat. I haven't kept the number "
@@ -21,9 +21,10 @@ CARD_WARNING = (
 
 
 def card_number_was_typed(tracker: Tracker, last_messages: int = 5) -> bool:
-    """True when one of the customer's recent messages held a card number."""
+    """True when one of the customer's recent messages held a card number (already masked
+    by the tracker store when it came in an earlier turn)."""
     texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
-    return any(contains_card_number(text) for text in texts[-last_messages:])
+    return any(REDACTED_CARD in t or contains_card_number(t) for t in texts[-last_messages:])
 
 
 class ValidateBillingForm(AccountFormValidation):

@@ -6,6 +6,7 @@ reason has already been told to the customer) and the form's submit action then 
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -33,8 +34,9 @@ def reset_flow_slots(*extra: str, keep_offer: bool = False) -> List[EventType]:
 class AbortableFormValidation(FormValidationAction):
     """Base of every form validator: a form with ``form_aborted`` set asks for nothing more."""
 
-    def name(self) -> Text:  # pragma: no cover - subclasses name themselves
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> Text:
+        """Each concrete validator is ``validate_<form>``."""
 
     async def required_slots(
         self,

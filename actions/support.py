@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import (
+    ActionExecuted,
+    ActiveLoop,
+    ConversationPaused,
+    EventType,
+    FollowupAction,
+    SlotSet,
+    UserUtteranceReverted,
+)
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -86,7 +94,9 @@ def handoff_events(tracker: Tracker) -> List[EventType]:
     events: List[EventType] = []
     if tracker.active_loop_name:
         events += [ActiveLoop(None), SlotSet("requested_slot", None)]
-    return events + reset_flow_slots() + [ConversationPaused()]
+    # The listen before the pause makes the next message, once an agent hands the
+    # conversation back, a fresh user turn for the policies.
+    return events + reset_flow_slots() + [ActionExecuted("action_listen"), ConversationPaused()]
 
 
 class ActionHandoff(Action):
@@ -173,3 +183,17 @@ class ActionDefaultAskAffirmation(Action):
             ],
         )
         return []
+
+
+class ActionCoreFallback(Action):
+    """No rule or story fits the conversation: ask to rephrase and forget the message, so the
+    dialogue goes on from where it was (and no further action is predicted this turn)."""
+
+    def name(self) -> Text:
+        return "action_core_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return [UserUtteranceReverted(), FollowupAction("action_listen")]

@@ -9,15 +9,18 @@ other trainings (which would make training times meaningless) nor write into the
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import math
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
@@ -32,7 +35,11 @@ def prepare_environment() -> None:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ["RASA_MAX_CACHE_SIZE"] = "0"
-    os.environ["RASA_CACHE_DIRECTORY"] = tempfile.mkdtemp(prefix="bench-rasa-cache-")
+    cache_dir = tempfile.mkdtemp(prefix="bench-rasa-cache-")
+    atexit.register(shutil.rmtree, cache_dir, ignore_errors=True)
+    os.environ["RASA_CACHE_DIRECTORY"] = cache_dir
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", message="Creating an ndarray from ragged nested sequences")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("rasa", "tensorflow", "absl", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -100,7 +107,7 @@ def print_table(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
 
     def line(row: List[str]) -> str:
-        parts = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        parts = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=False)]
         return "  ".join(parts)
 
     print(f"\n{title}")
@@ -127,7 +134,7 @@ def write_json(data: Mapping[str, Any], path: Optional[Path], default_name: str)
 class Stopwatch:
     """``with Stopwatch() as sw: ...`` then ``sw.seconds``."""
 
-    def __enter__(self) -> "Stopwatch":
+    def __enter__(self) -> Stopwatch:
         self.start = time.perf_counter()
         self.seconds = 0.0
         return self

@@ -16,13 +16,12 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import rasa.model_training
 import rasa.shared.utils.io
+from _common import Stopwatch
 from rasa.core.agent import Agent
 from rasa.nlu.classifiers import fallback_classifier
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.metrics import accuracy_score, f1_score
-
-from _common import Stopwatch
 
 
 def load_nlu_config(

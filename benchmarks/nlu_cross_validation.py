@@ -37,12 +37,11 @@ from _common import PROJECT_ROOT, environment_info, mean_std, prepare_environmen
 
 prepare_environment()
 
+import _nlu  # noqa: E402
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
-
-import _nlu  # noqa: E402
 
 RETRIEVAL_INTENT = "faq"
 
@@ -51,14 +50,20 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml")
     parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "data" / "nlu")
-    parser.add_argument("--domain", type=Path, default=PROJECT_ROOT / "domain.yml",
-                        help="domain with the faq responses (used by the ResponseSelector)")
+    parser.add_argument(
+        "--domain",
+        type=Path,
+        default=PROJECT_ROOT / "domain.yml",
+        help="domain with the faq responses (used by the ResponseSelector)",
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42, help="seed of the fold split")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="override DIET/ResponseSelector epochs (quick runs only)")
-    parser.add_argument("--max-folds", type=int, default=None,
-                        help="train and score only the first N folds (quick runs only)")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="override DIET/ResponseSelector epochs (quick runs only)"
+    )
+    parser.add_argument(
+        "--max-folds", type=int, default=None, help="train and score only the first N folds (quick runs only)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON output path")
     return parser.parse_args(argv)
 
@@ -82,12 +87,17 @@ def make_folds(data: TrainingData, k: int, seed: int) -> Iterator[Tuple[Training
 def score_fold(test: List[Message], results: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Intent, fallback and response-selection figures of one held-out fold."""
     gold = [m.get("intent") for m in test]
-    predicted, fallback = zip(*(_nlu.predicted_intent(r) for r in results))
+    predicted, fallback = zip(*(_nlu.predicted_intent(r) for r in results), strict=False)
     scores = _nlu.classification_scores(gold, predicted)
-    faq = [(m, p, r) for m, p, r in zip(test, predicted, results) if m.get("intent") == RETRIEVAL_INTENT]
-    rs_right = [_nlu.predicted_response_key(r, RETRIEVAL_INTENT) == m.get("intent_response_key")
-                for m, _, r in faq]
-    joint_right = [ok and p == RETRIEVAL_INTENT for ok, (_, p, _) in zip(rs_right, faq)]
+    faq = [
+        (m, p, r)
+        for m, p, r in zip(test, predicted, results, strict=False)
+        if m.get("intent") == RETRIEVAL_INTENT
+    ]
+    rs_right = [
+        _nlu.predicted_response_key(r, RETRIEVAL_INTENT) == m.get("intent_response_key") for m, _, r in faq
+    ]
+    joint_right = [ok and p == RETRIEVAL_INTENT for ok, (_, p, _) in zip(rs_right, faq, strict=False)]
     return {
         **scores,
         "fallback_rate": sum(fallback) / len(fallback),
@@ -95,28 +105,48 @@ def score_fold(test: List[Message], results: List[Dict[str, Any]]) -> Dict[str, 
         "faq_topic_joint_accuracy": sum(joint_right) / len(faq) if faq else None,
         "n_test": len(test),
         "n_test_faq": len(faq),
-        "errors": [(g, p) for g, p in zip(gold, predicted) if g != p],
+        "errors": [(g, p) for g, p in zip(gold, predicted, strict=False) if g != p],
     }
 
 
-def run_fold(index: int, train: TrainingData, test: List[Message], args: argparse.Namespace,
-             config: Dict[str, Any], workdir: Path) -> Dict[str, Any]:
+def run_fold(
+    index: int,
+    train: TrainingData,
+    test: List[Message],
+    args: argparse.Namespace,
+    config: Dict[str, Any],
+    workdir: Path,
+) -> Dict[str, Any]:
     """Trains on ``train``, parses ``test``; returns the fold's figures."""
     print(f"[fold {index}] training on {len(train.intent_examples)} examples ...", flush=True)
     model, train_seconds = _nlu.train_model(config, train, workdir, f"fold{index}", args.domain)
     results, parse_seconds = _nlu.parse_texts(model, [m.get("text") for m in test])
     fold = score_fold(test, results)
-    fold.update(fold=index, n_train=len(train.intent_examples), train_seconds=train_seconds,
-                parse_ms_per_message=1000.0 * sum(parse_seconds) / len(parse_seconds))
-    print(f"[fold {index}] accuracy {fold['accuracy']:.4f}  macro-F1 {fold['macro_f1']:.4f}  "
-          f"train {train_seconds:.1f}s", flush=True)
+    fold.update(
+        fold=index,
+        n_train=len(train.intent_examples),
+        train_seconds=train_seconds,
+        parse_ms_per_message=1000.0 * sum(parse_seconds) / len(parse_seconds),
+    )
+    print(
+        f"[fold {index}] accuracy {fold['accuracy']:.4f}  macro-F1 {fold['macro_f1']:.4f}  "
+        f"train {train_seconds:.1f}s",
+        flush=True,
+    )
     return fold
 
 
 def summarize(folds: List[Dict[str, Any]]) -> Dict[str, Dict[str, float]]:
     """Mean and sample std over folds of every per-fold figure."""
-    keys = ["accuracy", "macro_f1", "fallback_rate", "response_selector_accuracy",
-            "faq_topic_joint_accuracy", "train_seconds", "parse_ms_per_message"]
+    keys = [
+        "accuracy",
+        "macro_f1",
+        "fallback_rate",
+        "response_selector_accuracy",
+        "faq_topic_joint_accuracy",
+        "train_seconds",
+        "parse_ms_per_message",
+    ]
     summary = {}
     for key in keys:
         values = [f[key] for f in folds if f.get(key) is not None]
@@ -131,26 +161,47 @@ def top_confusions(folds: List[Dict[str, Any]], n: int = 8) -> List[Tuple[str, s
     return [(g, p, c) for (g, p), c in counts.most_common(n)]
 
 
-def print_report(folds: List[Dict[str, Any]], summary: Dict[str, Dict[str, float]],
-                 confusions: List[Tuple[str, str, int]]) -> None:
-    pct = ("accuracy", "macro_f1", "fallback_rate", "response_selector_accuracy",
-           "faq_topic_joint_accuracy")
-    rows = [[f["fold"], f["n_train"], f["n_test"], 100 * f["accuracy"], 100 * f["macro_f1"],
-             100 * f["fallback_rate"], 100 * (f["response_selector_accuracy"] or 0),
-             f["train_seconds"]] for f in folds]
-    print_table("Per fold", ["fold", "train", "test", "acc %", "macro-F1 %", "fallback %",
-                             "RS acc %", "train s"], rows)
-    labels = {"accuracy": "intent accuracy (faq level)", "macro_f1": "intent macro-F1",
-              "fallback_rate": "fallback rate (nlu_fallback)",
-              "response_selector_accuracy": "ResponseSelector faq/<topic> acc",
-              "faq_topic_joint_accuracy": "faq/<topic> joint acc (DIET+RS)",
-              "train_seconds": "training time per fold (s)",
-              "parse_ms_per_message": "parse time per message (ms)"}
+def print_report(
+    folds: List[Dict[str, Any]], summary: Dict[str, Dict[str, float]], confusions: List[Tuple[str, str, int]]
+) -> None:
+    pct = ("accuracy", "macro_f1", "fallback_rate", "response_selector_accuracy", "faq_topic_joint_accuracy")
+    rows = [
+        [
+            f["fold"],
+            f["n_train"],
+            f["n_test"],
+            100 * f["accuracy"],
+            100 * f["macro_f1"],
+            100 * f["fallback_rate"],
+            100 * (f["response_selector_accuracy"] or 0),
+            f["train_seconds"],
+        ]
+        for f in folds
+    ]
+    print_table(
+        "Per fold",
+        ["fold", "train", "test", "acc %", "macro-F1 %", "fallback %", "RS acc %", "train s"],
+        rows,
+    )
+    labels = {
+        "accuracy": "intent accuracy (faq level)",
+        "macro_f1": "intent macro-F1",
+        "fallback_rate": "fallback rate (nlu_fallback)",
+        "response_selector_accuracy": "ResponseSelector faq/<topic> acc",
+        "faq_topic_joint_accuracy": "faq/<topic> joint acc (DIET+RS)",
+        "train_seconds": "training time per fold (s)",
+        "parse_ms_per_message": "parse time per message (ms)",
+    }
     rows = []
     for key, label in labels.items():
         scale = 100.0 if key in pct else 1.0
-        rows.append([label, f"{scale * summary[key]['mean']:.2f} ± {scale * summary[key]['std']:.2f}"
-                     + (" %" if key in pct else "")])
+        rows.append(
+            [
+                label,
+                f"{scale * summary[key]['mean']:.2f} ± {scale * summary[key]['std']:.2f}"
+                + (" %" if key in pct else ""),
+            ]
+        )
     print_table(f"Summary over {len(folds)} folds (mean ± sample std)", ["metric", "value"], rows)
     print_table("Most frequent intent errors (pooled)", ["gold", "predicted", "count"], confusions)
 
@@ -159,8 +210,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     config = _nlu.load_nlu_config(args.config, epochs=args.epochs)
     data = load_data(str(args.data))
-    print(f"{len(data.intent_examples)} examples, {len(data.intents)} intents "
-          f"({len(data.retrieval_intents)} retrieval), {args.folds} folds, seed {args.seed}")
+    print(
+        f"{len(data.intent_examples)} examples, {len(data.intents)} intents "
+        f"({len(data.retrieval_intents)} retrieval), {args.folds} folds, seed {args.seed}"
+    )
     folds: List[Dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-nlu-cv-") as tmp:
         for index, (train, test) in enumerate(make_folds(data, args.folds, args.seed), start=1):
@@ -170,10 +223,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     summary = summarize(folds)
     confusions = top_confusions(folds)
     print_report(folds, summary, confusions)
-    path = write_json({"benchmark": "nlu_cross_validation", "environment": environment_info(),
-                       "settings": {**vars(args), "pipeline": config["pipeline"]},
-                       "summary": summary, "folds": folds, "top_confusions": confusions},
-                      args.out, "nlu_cross_validation.json")
+    path = write_json(
+        {
+            "benchmark": "nlu_cross_validation",
+            "environment": environment_info(),
+            "settings": {**vars(args), "pipeline": config["pipeline"]},
+            "summary": summary,
+            "folds": folds,
+            "top_confusions": confusions,
+        },
+        args.out,
+        "nlu_cross_validation.json",
+    )
     print(f"\nwrote {path}")
     return 0
 

@@ -4,6 +4,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.support import (
     ActionDefaultAskAffirmation,
+    ActionCoreFallback,
     ActionDefaultFallback,
     ActionHandoff,
     ActionLogComplaint,
@@ -50,7 +51,7 @@ def test_a_handoff_marks_the_conversation_waiting_and_pauses_the_bot(store: Stor
     assert "connecting you with a member of our support team" in texts[0]
     kinds = [e["event"] for e in events]
     assert kinds[0] == "active_loop" and events[0]["name"] is None
-    assert kinds[-1] == "pause"
+    assert kinds[-2:] == ["action", "pause"] and events[-2]["name"] == "action_listen"
     handoff = store.open_handoff(tracker.sender_id)
     assert handoff.status == "waiting" and handoff.reason == "requested"
     run_action(ActionHandoff(), tracker)
@@ -81,3 +82,9 @@ def test_the_fallback_asks_about_the_likeliest_intent_in_words(store: Store) -> 
     [message] = dispatcher.messages
     assert message["text"].endswith("Do you want to return an item?")
     assert [b["payload"] for b in message["buttons"]] == ["/return_item", "/deny"]
+
+
+def test_the_core_fallback_asks_to_rephrase_forgets_the_message_and_listens(store: Store) -> None:
+    texts, events = run_action(ActionCoreFallback(), make_tracker(text="??", intent="inform"))
+    assert texts == ["utter_ask_rephrase"]
+    assert [e["event"] for e in events] == ["rewind", "followup"] and events[1]["name"] == "action_listen"
