@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -30,12 +30,12 @@ class ValidateResetPasswordForm(AccountFormValidation):
 
     reveal_unknown_accounts = False
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_reset_password_form"
 
 
 class ActionSendPasswordReset(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_send_password_reset"
 
     async def run(
@@ -71,20 +71,22 @@ def check_new_value(field: str, value: str) -> Optional[str]:
 
 
 class ValidateUpdateAccountForm(AccountFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_update_account_form"
 
     def validate_account_field(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         field = normalise_field(value)
         if field is None:
-            dispatcher.utter_message(text="I can update your e-mail, phone number, name or shipping address. Which one?")
+            dispatcher.utter_message(
+                text="I can update your e-mail, phone number, name or shipping address. Which one?"
+            )
         return {"account_field": field}
 
     def validate_new_value(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         field = tracker.get_slot("account_field") or "value"
         cleaned = check_new_value(field, str(value or ""))
         if cleaned is None:
@@ -93,7 +95,7 @@ class ValidateUpdateAccountForm(AccountFormValidation):
 
 
 class ActionUpdateAccount(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_update_account"
 
     async def run(
@@ -106,7 +108,9 @@ class ActionUpdateAccount(Action):
         try:
             get_store().update_customer(customer.id, field, value)
         except NotAllowed:
-            dispatcher.utter_message(text="Sorry, I can't use that: it belongs to another account. Nothing was changed.")
+            dispatcher.utter_message(
+                text="Sorry, I can't use that: it belongs to another account. Nothing was changed."
+            )
             return reset_flow_slots()
         dispatcher.utter_message(text=f"Done: your {field} is now {value}.")
         extra = ("email",) if field == "email" else ()
@@ -114,14 +118,14 @@ class ActionUpdateAccount(Action):
 
 
 class ValidateDeleteAccountForm(AccountFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_delete_account_form"
 
 
 class ActionDeleteAccount(Action):
     """Schedules the erasure of the account after the customer confirmed."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_delete_account"
 
     async def run(

@@ -3,7 +3,7 @@ never card numbers in chat)."""
 
 from __future__ import annotations
 
-from typing import List, Text
+from typing import List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -28,14 +28,14 @@ def card_number_was_typed(tracker: Tracker, last_messages: int = 5) -> bool:
 
 
 class ValidateBillingForm(AccountFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_billing_form"
 
 
 class ActionLogBillingIssue(Action):
     """Creates a billing ticket with the customer's description."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_log_billing_issue"
 
     async def run(
@@ -65,14 +65,14 @@ class ValidatePaymentForm(AccountFormValidation):
 
     reveal_unknown_accounts = False
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_payment_form"
 
 
 class ActionSendPaymentLink(Action):
     """E-mails a single-use secure link for updating the payment method."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_send_payment_link"
 
     async def run(

@@ -7,7 +7,7 @@ reason has already been told to the customer) and the form's submit action then 
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -35,16 +35,16 @@ class AbortableFormValidation(FormValidationAction):
     """Base of every form validator: a form with ``form_aborted`` set asks for nothing more."""
 
     @abstractmethod
-    def name(self) -> Text:
+    def name(self) -> str:
         """Each concrete validator is ``validate_<form>``."""
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: List[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> List[str]:
         if tracker.get_slot("form_aborted"):
             return []
         return domain_slots
@@ -59,7 +59,7 @@ class OrderFormValidation(AbortableFormValidation):
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         order_id = parse_order_id(value)
         order = get_store().get_order(order_id) if order_id is not None else None
         if order is not None:
@@ -89,14 +89,18 @@ class AccountFormValidation(AbortableFormValidation):
 
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         email = normalise_email(value)
         if email is None:
-            dispatcher.utter_message(text="That doesn't look like an e-mail address. Could you type it again, like name@example.com?")
+            dispatcher.utter_message(
+                text="That doesn't look like an e-mail address. Could you type it again, like name@example.com?"
+            )
             return {"email": None}
         customer = get_store().customer_by_email(email)
         if customer is None and self.reveal_unknown_accounts:
-            dispatcher.utter_message(text=f"I couldn't find an account for {email}. Could you check the address?")
+            dispatcher.utter_message(
+                text=f"I couldn't find an account for {email}. Could you check the address?"
+            )
             return {"email": None, "customer_id": None}
         return {"email": email, "customer_id": customer.id if customer else None}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -40,28 +40,34 @@ def describe_order(order: Order) -> str:
     """One customer-facing sentence (or two) about where ``order`` is."""
     head = f"Order {order.id} ({describe_items(order)})"
     if order.status == "processing":
-        eta = f" It should arrive by {fmt_date(order.estimated_delivery)}." if order.estimated_delivery else ""
+        eta = (
+            f" It should arrive by {fmt_date(order.estimated_delivery)}." if order.estimated_delivery else ""
+        )
         return f"{head} was placed on {fmt_date(order.placed_at)} and is being prepared for shipping.{eta}"
     if order.status == "shipped":
-        return (f"{head} shipped on {fmt_date(order.shipped_at)} with {order.carrier}, tracking "
-                f"number {order.tracking_number}. Expected delivery: {fmt_date(order.estimated_delivery)}.")
+        return (
+            f"{head} shipped on {fmt_date(order.shipped_at)} with {order.carrier}, tracking "
+            f"number {order.tracking_number}. Expected delivery: {fmt_date(order.estimated_delivery)}."
+        )
     if order.status == "delivered":
-        return (f"{head} was delivered on {fmt_date(order.delivered_at)} by {order.carrier} "
-                f"(tracking number {order.tracking_number}).")
+        return (
+            f"{head} was delivered on {fmt_date(order.delivered_at)} by {order.carrier} "
+            f"(tracking number {order.tracking_number})."
+        )
     if order.status == "cancelled":
         return f"{head} was cancelled on {fmt_date(order.cancelled_at)}."
     return f"{head} has been returned to us. Ask me about your refund status for the details."
 
 
 class ValidateOrderStatusForm(OrderFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_order_status_form"
 
 
 class ActionCheckOrderStatus(Action):
     """Answers with the order's status, carrier, tracking number and dates."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_check_order_status"
 
     async def run(
@@ -78,29 +84,31 @@ class ActionCheckOrderStatus(Action):
 
 
 class ValidateCancelOrderForm(OrderFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_cancel_order_form"
 
     def order_problem(self, order: Order) -> Optional[str]:
         if order.status == "processing":
             return None
         if order.status == "shipped":
-            return (f"Order {order.id} has already shipped, so it can't be cancelled any more. "
-                    "Once it arrives you can return it within 30 days for a full refund.")
+            return (
+                f"Order {order.id} has already shipped, so it can't be cancelled any more. "
+                "Once it arrives you can return it within 30 days for a full refund."
+            )
         if order.status == "delivered":
             return f"Order {order.id} was already delivered, so it can't be cancelled. You can start a return instead."
         return f"Order {order.id} is already {order.status}, so there's nothing to cancel."
 
     def validate_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         return {"confirmed": bool(value)}
 
 
 class ActionCancelOrder(Action):
     """Cancels a not-yet-shipped order after the customer confirmed."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_cancel_order"
 
     async def run(
@@ -115,7 +123,9 @@ class ActionCancelOrder(Action):
         try:
             order = get_store().cancel_order(order_id)
         except NotAllowed as exc:
-            dispatcher.utter_message(text=f"Sorry, order {order_id} can no longer be cancelled: it is {exc.reason}.")
+            dispatcher.utter_message(
+                text=f"Sorry, order {order_id} can no longer be cancelled: it is {exc.reason}."
+            )
             return reset_flow_slots()
         except NotFound:
             dispatcher.utter_message(text=f"Sorry, I couldn't find order {order_id}.")
@@ -130,7 +140,7 @@ class ActionCancelOrder(Action):
 class ActionShippingInfo(Action):
     """Shipping details of the order in the conversation, or our shipping options."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_shipping_info"
 
     async def run(
@@ -143,10 +153,11 @@ class ActionShippingInfo(Action):
             dispatcher.utter_message(text=SHIPPING_OPTIONS)
             return []
         if order.status == "processing":
-            text = (f"Order {order.id} hasn't shipped yet; it should leave our warehouse within "
-                    f"1 business day and arrive by {fmt_date(order.estimated_delivery)}.")
+            text = (
+                f"Order {order.id} hasn't shipped yet; it should leave our warehouse within "
+                f"1 business day and arrive by {fmt_date(order.estimated_delivery)}."
+            )
         else:
             text = describe_order(order)
         dispatcher.utter_message(text=text)
         return []
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import List, Optional, Text
+from typing import List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -36,7 +36,7 @@ def return_problem(order: Order, today: Optional[date] = None) -> Optional[str]:
 
 
 class ValidateReturnForm(OrderFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_return_form"
 
     def order_problem(self, order: Order) -> Optional[str]:
@@ -46,7 +46,7 @@ class ValidateReturnForm(OrderFormValidation):
 class ActionCreateReturn(Action):
     """Opens a return for a delivered order inside the return window and gives its RMA."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_create_return"
 
     async def run(
@@ -71,14 +71,14 @@ class ActionCreateReturn(Action):
 
 
 class ValidateRefundStatusForm(OrderFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_refund_status_form"
 
 
 class ActionCheckRefundStatus(Action):
     """Tells the state of the refunds of an order."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_check_refund_status"
 
     async def run(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -21,20 +21,22 @@ class SubscriptionFormValidation(AccountFormValidation):
 
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         slots = super().validate_email(value, dispatcher, tracker, domain)
         customer_id = slots.get("customer_id")
         if customer_id is None:
             return slots
         subscription = get_store().subscription_of(int(customer_id))
         if subscription is None or subscription.status != "active":
-            dispatcher.utter_message(text="There's no active subscription on that account, so there's nothing to change.")
+            dispatcher.utter_message(
+                text="There's no active subscription on that account, so there's nothing to change."
+            )
             return {**slots, "form_aborted": True}
         return slots
 
 
 class ValidateCancelSubscriptionForm(SubscriptionFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_cancel_subscription_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
@@ -47,7 +49,7 @@ class ValidateCancelSubscriptionForm(SubscriptionFormValidation):
 class ActionCancelSubscription(Action):
     """Keeps the plan, applies the retention discount, or cancels, as the customer chose."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_cancel_subscription"
 
     async def run(
@@ -72,29 +74,33 @@ class ActionCancelSubscription(Action):
                 )
         except NotAllowed as exc:
             if exc.reason == "offer_already_used":
-                dispatcher.utter_message(text="You already have a discount on your plan, so your subscription stays as it is.")
+                dispatcher.utter_message(
+                    text="You already have a discount on your plan, so your subscription stays as it is."
+                )
             else:
                 dispatcher.utter_message(text="There's no active subscription on that account any more.")
         return reset_flow_slots()
 
 
 class ValidateChangePlanForm(SubscriptionFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_change_plan_form"
 
     def validate_plan(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         plan = normalise_plan(value)
         if plan is None:
-            dispatcher.utter_message(text="We have three plans: basic, premium and enterprise. Which one would you like?")
+            dispatcher.utter_message(
+                text="We have three plans: basic, premium and enterprise. Which one would you like?"
+            )
         return {"plan": plan}
 
 
 class ActionChangePlan(Action):
     """Moves the customer's subscription to the chosen plan."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_change_plan"
 
     async def run(
@@ -108,7 +114,9 @@ class ActionChangePlan(Action):
             sub = get_store().change_plan(customer.id, plan)
         except NotAllowed as exc:
             if exc.reason == "same_plan":
-                dispatcher.utter_message(text=f"You're already on the {plan} plan, so nothing needs to change.")
+                dispatcher.utter_message(
+                    text=f"You're already on the {plan} plan, so nothing needs to change."
+                )
             else:
                 dispatcher.utter_message(text="There's no active subscription on that account to change.")
             return reset_flow_slots()

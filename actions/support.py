@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
@@ -36,7 +36,7 @@ INTENT_LABELS = {
 class ActionLogComplaint(Action):
     """Acknowledges a complaint, records it as a ticket and offers a human."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_log_complaint"
 
     async def run(
@@ -58,12 +58,12 @@ class ActionLogComplaint(Action):
 
 
 class ValidateFeedbackForm(AbortableFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_feedback_form"
 
     def validate_rating(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         rating = parse_rating(value)
         if rating is None:
             dispatcher.utter_message(text="Please give a number from 1 to 5.")
@@ -74,7 +74,7 @@ class ValidateFeedbackForm(AbortableFormValidation):
 class ActionSaveFeedback(Action):
     """Stores the 1-5 rating with the conversation."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_save_feedback"
 
     async def run(
@@ -102,7 +102,7 @@ def handoff_events(tracker: Tracker) -> List[EventType]:
 class ActionHandoff(Action):
     """Marks the conversation as waiting for an agent and tells the customer."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
     async def run(
@@ -122,7 +122,7 @@ def _was_complaint(tracker: Tracker) -> bool:
 
 
 class ActionDeclineHuman(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_decline_human"
 
     async def run(
@@ -134,7 +134,7 @@ class ActionDeclineHuman(Action):
 class ActionStopForm(Action):
     """The customer changed their mind: stop the current flow cleanly."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_stop_form"
 
     async def run(
@@ -146,7 +146,7 @@ class ActionStopForm(Action):
 class ActionDefaultFallback(Action):
     """Repeated failure to understand (two-stage fallback exhausted): hand over to a human."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_default_fallback"
 
     async def run(
@@ -163,7 +163,7 @@ class ActionDefaultFallback(Action):
 class ActionDefaultAskAffirmation(Action):
     """First stage of the two-stage fallback: checks what the customer meant, in words."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_default_ask_affirmation"
 
     async def run(
@@ -189,7 +189,7 @@ class ActionCoreFallback(Action):
     """No rule or story fits the conversation: ask to rephrase and forget the message, so the
     dialogue goes on from where it was (and no further action is predicted this turn)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_core_fallback"
 
     async def run(

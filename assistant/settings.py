@@ -50,7 +50,7 @@ class Settings:
         return self.database_url
 
     @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Settings:
         env = os.environ if env is None else env
         var_dir = Path(env.get("ASSISTANT_VAR_DIR", PROJECT_ROOT / "var"))
         return cls(

@@ -30,7 +30,9 @@ def test_plan_synonyms_map_to_the_three_plans() -> None:
     assert normalise_plan("platinum") is None
 
 
-@pytest.mark.parametrize("typed, expected", [("5", 5), ("4 stars", 4), ("four", 4), ("6", None), ("great", None)])
+@pytest.mark.parametrize(
+    "typed, expected", [("5", 5), ("4 stars", 4), ("four", 4), ("6", None), ("great", None)]
+)
 def test_ratings_are_1_to_5(typed, expected) -> None:
     assert parse_rating(typed) == expected
 

@@ -23,14 +23,16 @@ from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, Re
 from assistant.settings import get_settings
 
 T = TypeVar("T")
-# A change returns what the caller gets back, and the lock to store (None: delete the key).
-Change = Callable[[Optional[TicketLock]], Tuple[T, Optional[TicketLock]]]
 
 
 class AtomicRedisLockStore(RedisLockStore):
     """``RedisLockStore`` whose ticket operations are Redis transactions."""
 
-    def _transact(self, conversation_id: str, change: Change) -> T:
+    def _transact(
+        self, conversation_id: str, change: Callable[[Optional[TicketLock]], Tuple[T, Optional[TicketLock]]]
+    ) -> T:
+        """Applies ``change`` to the stored lock atomically. ``change`` returns what the caller
+        gets back and the lock to store (None deletes the key)."""
         key = self.key_prefix + conversation_id
         with self.red.pipeline() as pipe:
             while True:

@@ -4,11 +4,12 @@ and what the assistant records about conversations (feedback, handoffs, outgoing
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base, relationship
 
-Base = declarative_base()
+Base: Any = declarative_base()  # SQLAlchemy 1.4: declarative_base() is untyped
 
 ORDER_STATUSES = ("processing", "shipped", "delivered", "cancelled", "returned")
 PLANS = ("basic", "premium", "enterprise")

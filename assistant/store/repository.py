@@ -210,8 +210,11 @@ class Store:
         with self.session() as s:
             customer = self._customer(s, customer_id)
             expires = utcnow() + LINK_LIFETIME
-            s.add(AccountToken(customer_id=customer_id, purpose=purpose, token_sha256=digest,
-                               expires_at=expires))
+            s.add(
+                AccountToken(
+                    customer_id=customer_id, purpose=purpose, token_sha256=digest, expires_at=expires
+                )
+            )
             subject, body = _link_email(purpose, customer.name, f"{base_url}?token={token}")
             mail = OutboundEmail(to_address=customer.email, subject=subject, body=body)
             s.add(mail)
@@ -254,8 +257,9 @@ class Store:
     def record_feedback(self, conversation_id: str, rating: int, comment: str = "") -> Feedback:
         if not 1 <= rating <= 5:
             raise NotAllowed("rating_out_of_range", "a rating is 1 to 5")
-        feedback = Feedback(conversation_id=conversation_id, rating=rating,
-                            comment=redact_card_numbers(comment) or None)
+        feedback = Feedback(
+            conversation_id=conversation_id, rating=rating, comment=redact_card_numbers(comment) or None
+        )
         with self.session() as s:
             s.add(feedback)
         return feedback
@@ -288,10 +292,14 @@ def _reference(prefix: str) -> str:
 
 def _link_email(purpose: str, name: str, link: str) -> tuple:
     if purpose == "password_reset":
-        return ("Reset your Northwind password",
-                f"Hi {name},\n\nUse this link within an hour to choose a new password:\n{link}\n")
-    return ("Update your Northwind payment method",
-            f"Hi {name},\n\nUse this secure link within an hour to update your card:\n{link}\n")
+        return (
+            "Reset your Northwind password",
+            f"Hi {name},\n\nUse this link within an hour to choose a new password:\n{link}\n",
+        )
+    return (
+        "Update your Northwind payment method",
+        f"Hi {name},\n\nUse this secure link within an hour to update your card:\n{link}\n",
+    )
 
 
 __all__ = ["Store", "create_db_engine"]

@@ -123,7 +123,11 @@ def _generated_rows(today: date, rng: random.Random, customers: int = 60) -> Lis
 
 def _generated_order(order_id: int, customer_id: int, placed: datetime, rng: random.Random) -> Order:
     age = (datetime.now() - placed).days
-    status = "processing" if age < 1 else rng.choice(("shipped",) * 2 + ("delivered",) * 6 + ("cancelled", "returned"))
+    status = (
+        "processing"
+        if age < 1
+        else rng.choice(("shipped",) * 2 + ("delivered",) * 6 + ("cancelled", "returned"))
+    )
     spec: Dict = dict(id=order_id, customer_id=customer_id, status=status, placed_at=placed,
                       items=rng.sample(range(len(CATALOGUE)), rng.randint(1, 3)))  # fmt: skip
     if status in ("shipped", "delivered", "returned"):

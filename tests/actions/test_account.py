@@ -30,7 +30,9 @@ def test_a_reset_link_goes_to_the_email_on_file(store: Store) -> None:
 
 def test_a_reset_never_reveals_whether_an_email_exists(store: Store) -> None:
     dispatcher = CollectingDispatcher()
-    slots = ValidateResetPasswordForm().validate_email("ghost@example.com", dispatcher, make_tracker(), DOMAIN)
+    slots = ValidateResetPasswordForm().validate_email(
+        "ghost@example.com", dispatcher, make_tracker(), DOMAIN
+    )
     assert slots["email"] == "ghost@example.com" and said(dispatcher) == []
     texts, _ = run_action(ActionSendPasswordReset(), make_tracker(slots={"email": "ghost@example.com"}))
     assert texts[0].startswith("If there's an account for ghost@example.com")
@@ -39,10 +41,15 @@ def test_a_reset_never_reveals_whether_an_email_exists(store: Store) -> None:
 
 def test_updating_the_phone_number_changes_the_account(store: Store) -> None:
     form, dispatcher = ValidateUpdateAccountForm(), CollectingDispatcher()
-    assert form.validate_account_field("my mobile number", dispatcher, make_tracker(), DOMAIN) == {"account_field": "phone"}
+    assert form.validate_account_field("my mobile number", dispatcher, make_tracker(), DOMAIN) == {
+        "account_field": "phone"
+    }
     tracker = make_tracker(slots={"email": JANE, "account_field": "phone"})
     assert form.validate_new_value("+1 555 0199", dispatcher, tracker, DOMAIN) == {"new_value": "+1 555 0199"}
-    texts, _ = run_action(ActionUpdateAccount(), make_tracker(slots={"email": JANE, "account_field": "phone", "new_value": "+1 555 0199"}))
+    texts, _ = run_action(
+        ActionUpdateAccount(),
+        make_tracker(slots={"email": JANE, "account_field": "phone", "new_value": "+1 555 0199"}),
+    )
     assert texts == ["Done: your phone is now +1 555 0199."]
     assert store.customer_by_email(JANE).phone == "+1 555 0199"
 
@@ -50,7 +57,9 @@ def test_updating_the_phone_number_changes_the_account(store: Store) -> None:
 def test_an_invalid_new_email_is_asked_again(store: Store) -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(slots={"email": JANE, "account_field": "email"})
-    assert ValidateUpdateAccountForm().validate_new_value("not-an-email", dispatcher, tracker, DOMAIN) == {"new_value": None}
+    assert ValidateUpdateAccountForm().validate_new_value("not-an-email", dispatcher, tracker, DOMAIN) == {
+        "new_value": None
+    }
     assert "valid email" in said(dispatcher)[0]
 
 

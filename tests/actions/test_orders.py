@@ -31,7 +31,9 @@ def test_order_status_reports_status_carrier_tracking_and_dates(store: Store) ->
     assert slot_values(events)["order_id_attempts"] == 0
 
 
-@pytest.mark.parametrize("typed", ["48213", "#48213", "ORD-48213", "ord-48213", "order 48213", ["48213", "#48213"]])
+@pytest.mark.parametrize(
+    "typed", ["48213", "#48213", "ORD-48213", "ord-48213", "order 48213", ["48213", "#48213"]]
+)
 def test_order_numbers_are_accepted_in_every_way_customers_write_them(store: Store, typed) -> None:
     slots, texts = validate_order_id(typed)
     assert slots == {"order_id": "48213", "order_id_attempts": 0}
@@ -54,7 +56,9 @@ def test_after_the_third_failed_order_number_a_human_is_offered(store: Store) ->
     slots, texts = validate_order_id("555", attempts=2)
     assert slots["form_aborted"] is True and slots["human_offered"] is True
     assert texts[-1] == "utter_offer_human"
-    texts, events = run_action(ActionCheckOrderStatus(), make_tracker(slots={"form_aborted": True, "human_offered": True}))
+    texts, events = run_action(
+        ActionCheckOrderStatus(), make_tracker(slots={"form_aborted": True, "human_offered": True})
+    )
     assert texts == []
     assert "human_offered" not in slot_values(events), "the offer must survive the slot reset"
 
@@ -80,7 +84,9 @@ def test_a_shipped_order_cannot_be_cancelled(store: Store) -> None:
     slots, texts = validate_order_id("48213", form=ValidateCancelOrderForm())
     assert slots["form_aborted"] is True
     assert "already shipped" in texts[0]
-    texts, _ = run_action(ActionCancelOrder(), make_tracker(slots={"order_id": "48213", "form_aborted": True}))
+    texts, _ = run_action(
+        ActionCancelOrder(), make_tracker(slots={"order_id": "48213", "form_aborted": True})
+    )
     assert texts == []
     assert store.get_order(48213).status == "shipped"
 

@@ -17,7 +17,9 @@ def validate_for_return(order_id: str):
 def test_a_delivered_order_inside_the_window_gets_an_rma(store: Store) -> None:
     slots, _ = validate_for_return("20002")
     assert slots == {"order_id": "20002", "order_id_attempts": 0}
-    texts, _ = run_action(ActionCreateReturn(), make_tracker(slots={"order_id": "20002", "return_reason": "too small"}))
+    texts, _ = run_action(
+        ActionCreateReturn(), make_tracker(slots={"order_id": "20002", "return_reason": "too small"})
+    )
     assert "RMA number is RMA-" in texts[0]
     [created] = store.get_order(20002).returns
     assert created.reason == "too small" and created.rma in texts[0]

@@ -35,7 +35,9 @@ def test_accepting_the_retention_offer_keeps_the_plan_with_a_discount(store: Sto
 def test_not_confirming_keeps_the_subscription_and_skips_the_offer(store: Store) -> None:
     form = ValidateCancelSubscriptionForm()
     tracker = make_tracker(slots={"email": JANE, "confirmed": False})
-    slots = asyncio.run(form.required_slots(["email", "confirmed", "accept_offer"], CollectingDispatcher(), tracker, DOMAIN))
+    slots = asyncio.run(
+        form.required_slots(["email", "confirmed", "accept_offer"], CollectingDispatcher(), tracker, DOMAIN)
+    )
     assert slots == ["email", "confirmed"]
     texts, _ = run_action(ActionCancelSubscription(), tracker)
     assert "stays as it is" in texts[0]
@@ -44,7 +46,9 @@ def test_not_confirming_keeps_the_subscription_and_skips_the_offer(store: Store)
 
 def test_an_account_without_subscription_ends_the_flow(store: Store) -> None:
     dispatcher = CollectingDispatcher()
-    slots = ValidateCancelSubscriptionForm().validate_email("lukas.schmidt@example.com", dispatcher, make_tracker(), DOMAIN)
+    slots = ValidateCancelSubscriptionForm().validate_email(
+        "lukas.schmidt@example.com", dispatcher, make_tracker(), DOMAIN
+    )
     assert slots["form_aborted"] is True
     assert "no active subscription" in said(dispatcher)[0]
 
@@ -57,7 +61,9 @@ def test_an_unknown_account_is_asked_again(store: Store) -> None:
 
 def test_changing_plan_updates_plan_and_price(store: Store) -> None:
     dispatcher = CollectingDispatcher()
-    assert ValidateChangePlanForm().validate_plan("the business one", dispatcher, make_tracker(), DOMAIN) == {"plan": "enterprise"}
+    assert ValidateChangePlanForm().validate_plan("the business one", dispatcher, make_tracker(), DOMAIN) == {
+        "plan": "enterprise"
+    }
     texts, _ = run_action(ActionChangePlan(), make_tracker(slots={"email": JANE, "plan": "enterprise"}))
     assert "now on the enterprise plan at $49.00" in texts[0]
     sub = store.subscription_of(1)
@@ -71,5 +77,7 @@ def test_changing_to_the_current_plan_changes_nothing(store: Store) -> None:
 
 def test_an_unknown_plan_is_asked_again(store: Store) -> None:
     dispatcher = CollectingDispatcher()
-    assert ValidateChangePlanForm().validate_plan("platinum", dispatcher, make_tracker(), DOMAIN) == {"plan": None}
+    assert ValidateChangePlanForm().validate_plan("platinum", dispatcher, make_tracker(), DOMAIN) == {
+        "plan": None
+    }
     assert "basic, premium and enterprise" in said(dispatcher)[0]

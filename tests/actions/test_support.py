@@ -3,8 +3,8 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.support import (
-    ActionDefaultAskAffirmation,
     ActionCoreFallback,
+    ActionDefaultAskAffirmation,
     ActionDefaultFallback,
     ActionHandoff,
     ActionLogComplaint,
@@ -28,7 +28,9 @@ def test_a_complaint_is_acknowledged_ticketed_and_a_human_offered(store: Store) 
 
 def test_feedback_ratings_are_stored_with_the_conversation(store: Store) -> None:
     dispatcher = CollectingDispatcher()
-    assert ValidateFeedbackForm().validate_rating("4 stars", dispatcher, make_tracker(), DOMAIN) == {"rating": "4"}
+    assert ValidateFeedbackForm().validate_rating("4 stars", dispatcher, make_tracker(), DOMAIN) == {
+        "rating": "4"
+    }
     tracker = make_tracker(slots={"rating": "4"})
     texts, _ = run_action(ActionSaveFeedback(), tracker)
     assert "4/5" in texts[0]
@@ -41,7 +43,9 @@ def test_feedback_ratings_are_stored_with_the_conversation(store: Store) -> None
 
 def test_a_rating_outside_1_to_5_is_asked_again(store: Store) -> None:
     dispatcher = CollectingDispatcher()
-    assert ValidateFeedbackForm().validate_rating("11", dispatcher, make_tracker(), DOMAIN) == {"rating": None}
+    assert ValidateFeedbackForm().validate_rating("11", dispatcher, make_tracker(), DOMAIN) == {
+        "rating": None
+    }
     assert "1 to 5" in said(dispatcher)[0]
 
 
@@ -67,14 +71,20 @@ def test_repeated_fallback_hands_over_with_the_fallback_reason(store: Store) -> 
 
 
 def test_stopping_a_form_deactivates_it_and_clears_its_slots(store: Store) -> None:
-    texts, events = run_action(ActionStopForm(), make_tracker(active_loop="return_form", slots={"return_reason": "x"}))
+    texts, events = run_action(
+        ActionStopForm(), make_tracker(active_loop="return_form", slots={"return_reason": "x"})
+    )
     assert events[0] == {"event": "active_loop", "timestamp": None, "name": None}
     assert slot_values(events)["return_reason"] is None
 
 
 def test_the_fallback_asks_about_the_likeliest_intent_in_words(store: Store) -> None:
     tracker = make_tracker(text="my thing is broke", intent="nlu_fallback")
-    tracker.latest_message["intent_ranking"] = [{"name": "nlu_fallback"}, {"name": "return_item"}, {"name": "complaint"}]
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback"},
+        {"name": "return_item"},
+        {"name": "complaint"},
+    ]
     dispatcher = CollectingDispatcher()
     import asyncio
 

@@ -28,7 +28,9 @@ def test_an_order_status_question_is_answered_from_the_store(rasa: Server) -> No
     assert "shipped" in reply and "1Z999AA10123456784" in reply
 
 
-def test_a_conversation_is_kept_in_postgres_and_continues_after_a_restart(stack: Stack, pg_database: str) -> None:
+def test_a_conversation_is_kept_in_postgres_and_continues_after_a_restart(
+    stack: Stack, pg_database: str
+) -> None:
     sender = new_sender()
     first = stack.start_rasa()
     assert "order number" in texts(say(first, sender, "I want to track my order"))
@@ -40,7 +42,9 @@ def test_a_conversation_is_kept_in_postgres_and_continues_after_a_restart(stack:
     assert "Order 48213" in reply and "shipped" in reply
 
 
-def test_two_processes_serve_one_sender_in_order_under_the_redis_lock(stack: Stack, rasa: Server, pg_database: str) -> None:
+def test_two_processes_serve_one_sender_in_order_under_the_redis_lock(
+    stack: Stack, rasa: Server, pg_database: str
+) -> None:
     other = stack.start_rasa()
     sender, lock_keys = new_sender(), set()
     client = redis.Redis.from_url(REDIS_URL)
@@ -48,7 +52,7 @@ def test_two_processes_serve_one_sender_in_order_under_the_redis_lock(stack: Sta
     messages = [(rasa, "hi"), (other, "what are your opening hours?"), (rasa, "where is order 48213"),
                 (other, "thanks"), (rasa, "do you ship internationally?"), (other, "bye")]  # fmt: skip
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for a, b in zip(messages[::2], messages[1::2]):
+        for a, b in zip(messages[::2], messages[1::2], strict=False):
             futures = [pool.submit(say, server, sender, text) for server, text in (a, b)]
             while not all(f.done() for f in futures):
                 lock_keys.update(client.keys(f"{prefix}:lock:*"))
@@ -78,7 +82,9 @@ def _turns(events: list) -> list:
      "order 48213'; DELETE FROM events; --", "/", "{\"json\": true}", "\u0000\u200b"],
 )  # fmt: skip
 def test_bad_input_gets_an_answer_never_a_server_error(rasa: Server, text: str) -> None:
-    response = requests.post(f"{rasa.url}/webhooks/rest/webhook", json={"sender": new_sender(), "message": text}, timeout=60)
+    response = requests.post(
+        f"{rasa.url}/webhooks/rest/webhook", json={"sender": new_sender(), "message": text}, timeout=60
+    )
     assert response.status_code == 200
     assert isinstance(response.json(), list)
     assert requests.get(f"{rasa.url}/status", timeout=5).ok
@@ -110,6 +116,8 @@ def test_after_a_handoff_the_bot_stays_quiet_until_handed_back(rasa: Server, pg_
     with psycopg2.connect(pg_database) as conn, conn.cursor() as cur:
         cur.execute("SELECT status, reason FROM handoffs WHERE conversation_id = %s", (sender,))
         assert cur.fetchall() == [("waiting", "requested")]
-    resumed = requests.post(f"{rasa.url}/conversations/{sender}/tracker/events", json={"event": "resume"}, timeout=10)
+    resumed = requests.post(
+        f"{rasa.url}/conversations/{sender}/tracker/events", json={"event": "resume"}, timeout=10
+    )
     assert resumed.ok
     assert "Hi" in texts(say(rasa, sender, "hi")) or "Hello" in texts(say(rasa, sender, "hello"))
