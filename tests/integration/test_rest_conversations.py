@@ -120,4 +120,5 @@ def test_after_a_handoff_the_bot_stays_quiet_until_handed_back(rasa: Server, pg_
         f"{rasa.url}/conversations/{sender}/tracker/events", json={"event": "resume"}, timeout=10
     )
     assert resumed.ok
-    assert "Hi" in texts(say(rasa, sender, "hi")) or "Hello" in texts(say(rasa, sender, "hello"))
+    greeting = texts(say(rasa, sender, "hi"))
+    assert "help" in greeting  # either variant of utter_greet

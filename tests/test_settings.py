@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import ConfigError, Settings
+
+
+def test_defaults_run_on_a_bare_machine(tmp_path: Path) -> None:
+    settings = Settings.from_env({"ASSISTANT_VAR_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'store.db'}"
+    assert settings.tracker_store_url == f"sqlite:///{tmp_path / 'tracker.db'}"
+    assert settings.redis_url is None
+
+
+def test_postgres_holds_both_the_tracker_and_the_business_data() -> None:
+    url = "postgresql://app:secret@db:5432/support"
+    settings = Settings.from_env({"DATABASE_URL": url, "REDIS_URL": "redis://cache:6379/1"})
+    assert settings.tracker_store_url == url and settings.redis_url == "redis://cache:6379/1"
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"), ({"REDIS_URL": "http://x"}, "REDIS_URL"),
+     ({"RETURN_WINDOW_DAYS": "thirty"}, "RETURN_WINDOW_DAYS")],
+)  # fmt: skip
+def test_unusable_values_are_refused_with_the_variable_named(env: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
