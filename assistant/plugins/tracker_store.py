@@ -1,24 +1,42 @@
-"""Rasa tracker store on ``DATABASE_URL`` that never stores a payment card number.
+"""Rasa tracker store on ``DATABASE_URL`` that never stores a payment card number and keeps
+turns fast however long a conversation gets.
 
 Registered in endpoints.yml as ``assistant.plugins.tracker_store.RedactingSQLTrackerStore``.
 It is Rasa's own ``SQLTrackerStore`` (the ``events`` table), pointed at PostgreSQL when
-``DATABASE_URL`` says so and at ``var/tracker.db`` otherwise, with card numbers masked in user
-messages, their parse data and slot values before anything is written or streamed.
+``DATABASE_URL`` says so and at ``var/tracker.db`` otherwise, with two changes:
+
+- card numbers are masked in user messages, their parse data and slot values before anything
+  is written or streamed;
+- the tracker handed to the policies is compacted: past ``compact_after`` events, it holds the
+  state of the conversation (slots, active form, pause) as a few events, then only the last
+  ``keep_turns`` user turns. Every policy re-reads the whole tracker several times a turn, so
+  without this a turn's cost grows with the conversation. Everything is still stored, and
+  ``retrieve_full_tracker`` (the HTTP API, exports) returns all events.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import itertools
+from typing import Any, Iterator, List, Optional
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    ConversationPaused,
+    Event,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
 from assistant.redaction import contains_card_number, redact_card_numbers
 from assistant.settings import get_settings
+
+STORED_UP_TO = "_stored_up_to"  # attribute on a retrieved tracker: how many events are stored
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
@@ -29,9 +47,12 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         domain: Optional[Domain] = None,
         event_broker: Optional[EventBroker] = None,
         url: Optional[str] = None,
+        compact_after: int = 60,
+        keep_turns: int = 6,
         **kwargs: Any,
     ) -> None:
         kwargs.pop("host", None)
+        self.compact_after, self.keep_turns = int(compact_after), int(keep_turns)
         parsed = make_url(url or get_settings().tracker_store_url)
         super().__init__(
             domain=domain,
@@ -46,10 +67,57 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             **kwargs,
         )
 
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        tracker = await super().retrieve(sender_id)
+        if tracker is None:
+            return None
+        if self.domain is not None and len(tracker.events) > self.compact_after:
+            tracker = compact(tracker, self.domain, self.keep_turns)
+        setattr(tracker, STORED_UP_TO, len(tracker.events))
+        return tracker
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         for event in tracker.events:
             redact_event(event)
         await super().save(tracker)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        """The events added since ``retrieve`` (Rasa counts the stored rows instead, which a
+        compacted tracker would get wrong)."""
+        stored = getattr(tracker, STORED_UP_TO, None)
+        if stored is None:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, None)
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        stored = getattr(tracker, STORED_UP_TO, None)
+        if self.event_broker is None or stored is None:
+            return await super().stream_events(tracker)
+        await self._stream_new_events(self.event_broker, list(tracker.events)[stored:], tracker.sender_id)
+
+
+def compact(tracker: DialogueStateTracker, domain: Domain, keep_turns: int) -> DialogueStateTracker:
+    """A tracker in the same state as ``tracker`` holding only its last ``keep_turns`` turns,
+    preceded by the slots, active loop and pause that held when those turns began."""
+    events = list(tracker.events)
+    starts = [i for i, e in enumerate(events) if isinstance(e, UserUttered)]
+    if len(starts) <= keep_turns:
+        return tracker
+    cut = starts[-keep_turns]
+    if cut and isinstance(events[cut - 1], ActionExecuted):
+        cut -= 1  # keep the action_listen that precedes the user message
+    head = DialogueStateTracker.from_events(tracker.sender_id, events[:cut], domain.slots)
+    at = events[cut].timestamp
+    prefix: List[Event] = [
+        SlotSet(slot.name, slot.value, timestamp=at)
+        for slot in head.slots.values()
+        if slot.value != slot.initial_value
+    ]
+    if head.active_loop_name:
+        prefix.append(ActiveLoop(head.active_loop_name, timestamp=at))
+    if head.is_paused():
+        prefix.append(ConversationPaused(timestamp=at))
+    return DialogueStateTracker.from_events(tracker.sender_id, prefix + events[cut:], domain.slots)
 
 
 def redact_event(event: Event) -> None:

@@ -76,6 +76,14 @@ def _turns(events: list) -> list:
     return turns
 
 
+def test_a_long_conversation_still_runs_its_flows(rasa: Server) -> None:
+    sender = new_sender()
+    for question in ["what are your opening hours?", "do you ship internationally?", "thanks"] * 6:
+        assert say(rasa, sender, question), "the tracker store compacts long conversations"
+    assert "order number" in texts(say(rasa, sender, "I want to track my order"))
+    assert "1Z999AA10123456784" in texts(say(rasa, sender, "48213"))
+
+
 @pytest.mark.parametrize(
     "text",
     ["", "   ", "a" * 10_000, "😀🔥🙏", "Wo ist meine Bestellung 注文 48213 заказ?", "' OR 1=1; DROP TABLE orders; --",
