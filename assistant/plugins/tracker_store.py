@@ -7,18 +7,24 @@ It is Rasa's own ``SQLTrackerStore`` (the ``events`` table), pointed at PostgreS
 
 - card numbers are masked in user messages, their parse data and slot values before anything
   is written or streamed;
-- the tracker handed to the policies is compacted: past ``compact_after`` events, it holds the
-  state of the conversation (slots, active form, pause) as a few events, then only the last
-  ``keep_turns`` user turns. Every policy re-reads the whole tracker several times a turn, so
-  without this a turn's cost grows with the conversation. Everything is still stored, and
-  ``retrieve_full_tracker`` (the HTTP API, exports) returns all events.
+- a turn's cost does not grow with the conversation. Rasa reloads and replays every event of
+  the session on each message, and each policy re-reads the whole tracker several times a turn.
+  Here the tracker handed to the policies is compacted (past ``compact_after`` events it holds
+  the conversation's state, i.e. slots, active form and pause, as a few events, then only the
+  last ``keep_turns`` user turns), and after each save a copy stays in a bounded in-process
+  cache; the next message of that conversation reads only the rows stored since (by another
+  Rasa process, say). Everything is still stored, and ``retrieve_full_tracker`` (the HTTP API,
+  exports) returns all events.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterator, List, Optional
+import json
+from collections import OrderedDict
+from typing import Any, Iterator, List, Optional, Tuple
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
@@ -27,6 +33,7 @@ from rasa.shared.core.events import (
     ActiveLoop,
     ConversationPaused,
     Event,
+    SessionStarted,
     SlotSet,
     UserUttered,
 )
@@ -49,10 +56,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         url: Optional[str] = None,
         compact_after: int = 60,
         keep_turns: int = 6,
+        cache_size: int = 10_000,
         **kwargs: Any,
     ) -> None:
         kwargs.pop("host", None)
         self.compact_after, self.keep_turns = int(compact_after), int(keep_turns)
+        self.cache_size = int(cache_size)
+        self._cache: OrderedDict[str, Tuple[DialogueStateTracker, int]] = OrderedDict()
         parsed = make_url(url or get_settings().tracker_store_url)
         super().__init__(
             domain=domain,
@@ -68,11 +78,12 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         )
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
-        tracker = await super().retrieve(sender_id)
+        tracker = self._from_cache(sender_id)
         if tracker is None:
-            return None
-        if self.domain is not None and len(tracker.events) > self.compact_after:
-            tracker = compact(tracker, self.domain, self.keep_turns)
+            tracker = await super().retrieve(sender_id)
+            if tracker is None:
+                return None
+            tracker = self._compacted(tracker)
         setattr(tracker, STORED_UP_TO, len(tracker.events))
         return tracker
 
@@ -80,6 +91,47 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         for event in tracker.events:
             redact_event(event)
         await super().save(tracker)
+        self._remember(tracker)
+
+    def _compacted(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
+        if self.domain is not None and len(tracker.events) > self.compact_after:
+            return compact(tracker, self.domain, self.keep_turns)
+        return tracker
+
+    def _last_event_id(self, sender_id: str) -> int:
+        with self.session_scope() as session:
+            query = session.query(sa.func.max(self.SQLEvent.id))
+            return query.filter(self.SQLEvent.sender_id == sender_id).scalar() or 0
+
+    def _remember(self, tracker: DialogueStateTracker) -> None:
+        """Caches a copy of the just-saved tracker with the id of its last stored row."""
+        if self.cache_size <= 0 or self.domain is None:
+            return
+        self._cache[tracker.sender_id] = (
+            self._compacted(tracker).copy(),
+            self._last_event_id(tracker.sender_id),
+        )
+        self._cache.move_to_end(tracker.sender_id)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _from_cache(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """The cached tracker brought up to date with rows stored since, or None."""
+        cached = self._cache.get(sender_id)
+        if cached is None:
+            return None
+        template, last_id = cached
+        with self.session_scope() as session:
+            query = session.query(self.SQLEvent.id, self.SQLEvent.data)
+            rows = query.filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > last_id).all()
+        newer = [Event.from_parameters(json.loads(data)) for _, data in sorted(rows)]
+        if any(isinstance(event, SessionStarted) for event in newer):
+            del self._cache[sender_id]  # another process started a new session: reload it
+            return None
+        tracker = template.copy()
+        for event in newer:
+            tracker.update(event)
+        return tracker
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         """The events added since ``retrieve`` (Rasa counts the stored rows instead, which a

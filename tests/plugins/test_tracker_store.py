@@ -21,7 +21,9 @@ def domain() -> Domain:
 
 @pytest.fixture
 def tracker_store(domain: Domain, tmp_path: Path) -> RedactingSQLTrackerStore:
-    return RedactingSQLTrackerStore(domain=domain, url=f"sqlite:///{tmp_path / 'tracker.db'}", compact_after=40, keep_turns=4)
+    return RedactingSQLTrackerStore(
+        domain=domain, url=f"sqlite:///{tmp_path / 'tracker.db'}", compact_after=40, keep_turns=4
+    )
 
 
 def turn(text: str, reply: str) -> list:
@@ -44,7 +46,9 @@ def test_a_long_conversation_is_compacted_but_keeps_its_state(tracker_store, dom
     assert compacted.get_slot("email") == "jane.doe@example.com"
     assert compacted.active_loop_name == "billing_form"
     assert compacted.get_slot("requested_slot") == "issue_details"
-    assert [e.text for e in compacted.events if isinstance(e, UserUttered)] == [f"hello {i}" for i in range(16, 20)]
+    assert [e.text for e in compacted.events if isinstance(e, UserUttered)] == [
+        f"hello {i}" for i in range(16, 20)
+    ]
 
 
 def test_events_added_to_a_compacted_tracker_are_all_stored_once(tracker_store, domain) -> None:
@@ -69,3 +73,23 @@ def test_card_numbers_never_reach_the_events_table(tracker_store, domain) -> Non
         rows = [json.loads(row.data) for row in session.query(tracker_store.SQLEvent).all()]
     dumped = json.dumps(rows)
     assert card not in dumped and dumped.count("[REDACTED CARD]") == 3  # text, parse_data.text, slot
+
+
+def test_a_cached_conversation_sees_what_another_process_stored(domain, tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first, second = (RedactingSQLTrackerStore(domain=domain, url=url) for _ in range(2))
+    tracker = DialogueStateTracker.from_events(
+        "shared", [ActionExecuted("action_listen")] + turn("one", "1"), domain.slots
+    )
+    asyncio.run(first.save(tracker))  # cached in the first process
+    other = asyncio.run(second.retrieve("shared"))
+    for event in turn("two", "2"):
+        other.update(event)
+    asyncio.run(second.save(other))
+    seen = asyncio.run(first.retrieve("shared"))
+    assert [e.text for e in seen.events if isinstance(e, UserUttered)] == ["one", "two"]
+    for event in turn("three", "3"):
+        seen.update(event)
+    asyncio.run(first.save(seen))
+    full = asyncio.run(second.retrieve_full_tracker("shared"))
+    assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["one", "two", "three"]
