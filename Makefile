@@ -18,7 +18,7 @@ seed: setup
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy assistant actions
+	.venv/bin/mypy assistant actions channels
 
 format: setup
 	.venv/bin/ruff check --fix .

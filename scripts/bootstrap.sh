@@ -40,3 +40,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
   echo "$want" > "$stamp"
 fi
+
+# The web chat page served at /webchat (rasa-webchat from the npm registry, built once).
+bash scripts/build_webchat.sh

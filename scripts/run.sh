@@ -32,6 +32,7 @@ cat <<MSG
 
   The assistant is running (database: ${DATABASE_URL:-var/store.db}, locks: ${REDIS_URL:-in memory}).
   REST webhook:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"where is my order 48213?"}'
+  Web chat page: http://localhost:$RASA_PORT/webchat
   Terminal chat: .venv/bin/rasa shell -p 5006 --endpoints endpoints.yml   (in another terminal)
   Action server: http://localhost:5055/health
   Press Ctrl-C to stop.

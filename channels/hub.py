@@ -1,0 +1,296 @@
+"""The socket.io side of the web channel: who may connect, who may join which conversation,
+and the events of both protocols (rasa-webchat's ``session_request``/``user_uttered``, and the
+conversation events of the seed API). Messages go through :class:`ConversationRooms`."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import math
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Dict, Set, Tuple
+
+from socketio import AsyncServer
+from socketio.exceptions import ConnectionRefusedError as SocketRefused
+
+from channels import messages as msgs
+from channels.auth import Identity, anonymous_identity, client_ip, decode_token, token_from
+from channels.config import WebChatConfig
+from channels.errors import AuthError, ChannelError, ForbiddenError, RateLimitError, ValidationError
+from channels.rooms import ConversationRooms, events_room, from_other_channel, widget_room
+from channels.state import ChannelState, ConnectionCounter, MemoryState
+
+logger = logging.getLogger(__name__)
+
+
+async def maybe_await(result: Any) -> Any:
+    """``enter_room``/``leave_room`` are plain methods in python-socketio 5.9 and coroutines
+    from 5.10 on (Rasa 3.6's own channel forgets to await them); this works with both."""
+    return await result if inspect.isawaitable(result) else result
+
+
+def valid_conversation_id(value: Any) -> str:
+    if not isinstance(value, str) or not msgs.CONVERSATION_ID.match(value):
+        raise ValidationError(
+            "conversation_id must be 1-128 letters, digits or . _ : @ -", {"field": "conversation_id"}
+        )
+    return value
+
+
+@dataclass
+class SocketState:
+    """What this process knows about one connected socket."""
+
+    identity: Identity
+    address: str
+    conversations: Set[str] = field(default_factory=set)
+
+
+class WebChatHub:
+    """Handles the socket.io events of one Rasa process and emits into conversations."""
+
+    def __init__(
+        self, sio: AsyncServer, config: WebChatConfig, state: ChannelState, rooms: ConversationRooms
+    ):
+        self.sio = sio
+        self.config = config
+        self.state = state
+        self.rooms = rooms
+        self.connections = ConnectionCounter(config.connections_per_ip)
+        self.sockets: Dict[str, SocketState] = {}
+        self.event_windows = MemoryState()
+
+    def register_handlers(self) -> None:
+        self.sio.on("connect", self.on_connect)
+        self.sio.on("disconnect", self.on_disconnect)
+        handlers = {
+            "session_request": self.on_session_request,
+            "user_uttered": self.on_user_uttered,
+            "join_conversation": self.on_join,
+            "leave_conversation": self.on_leave,
+            "typing_start": lambda sid, data: self.on_typing(sid, data, "typing_start"),
+            "typing_stop": lambda sid, data: self.on_typing(sid, data, "typing_stop"),
+            "message_send": self.on_message_send,
+        }
+        for event, handler in handlers.items():
+            self.sio.on(event, self._guarded(event, handler))
+
+    def _guarded(
+        self, event: str, handler: Callable[[str, Any], Awaitable[Any]]
+    ) -> Callable[..., Awaitable[None]]:
+        """Turns any failure of ``handler`` into an ``error`` event for the sender."""
+
+        async def run(sid: str, *args: Any) -> None:
+            try:
+                await self._pace(sid)
+                await handler(sid, args[0] if args else None)
+            except ChannelError as exc:
+                await self.emit_error(sid, exc, event)
+            except Exception:
+                logger.exception("webchat: %s from %s failed", event, sid)
+                await self.emit_error(sid, ChannelError("Something went wrong", code="INTERNAL_ERROR"), event)
+
+        return run
+
+    async def _pace(self, sid: str) -> None:
+        """Events per minute of one socket (typing, joins, messages ...), in this process."""
+        limit = self.config.events_per_minute
+        retry_after = await self.event_windows.hit(sid, limit, 60.0)
+        if retry_after is not None:
+            details = {"limit": limit, "window": "1 minute", "retry_after": math.ceil(retry_after)}
+            raise RateLimitError("Too many events from this connection", details)
+
+    async def emit_error(self, sid: str, error: ChannelError, event: str) -> None:
+        await self.sio.emit("error", {**error.to_payload(), "event": event}, to=sid)
+
+    # connection
+
+    async def on_connect(self, sid: str, environ: Dict[str, Any], auth: Any = None) -> None:
+        try:
+            identity = self.authenticate(auth, environ)
+        except AuthError as exc:
+            raise SocketRefused(exc.message, exc.to_payload()) from exc
+        address = self._address(environ)
+        if not self.connections.acquire(address):
+            error = RateLimitError(
+                "Too many connections from this address", {"limit": self.config.connections_per_ip}
+            )
+            raise SocketRefused(error.message, error.to_payload())
+        self.sockets[sid] = SocketState(identity, address)
+
+    def authenticate(self, auth: Any, environ: Dict[str, Any]) -> Identity:
+        token = token_from(auth, environ)
+        if token:
+            return decode_token(token, self.config.jwt_secret, self.config.jwt_algorithm)
+        if self.config.allow_anonymous:
+            return anonymous_identity()
+        raise AuthError("Authentication required", {"reason": "no token"})
+
+    def _address(self, environ: Dict[str, Any]) -> str:
+        request = environ.get("sanic.request")
+        remote = getattr(request, "ip", None) or environ.get("REMOTE_ADDR", "unknown")
+        return client_ip(remote, environ.get("HTTP_X_FORWARDED_FOR"), self.config.trusted_proxies)
+
+    async def on_disconnect(self, sid: str) -> None:
+        socket = self.sockets.pop(sid, None)
+        if socket is None:
+            return
+        self.connections.release(socket.address)
+        for conversation_id in list(socket.conversations):
+            try:
+                await self._depart(sid, socket, conversation_id)
+            except Exception:
+                logger.exception("webchat: cleaning up %s in %s failed", sid, conversation_id)
+
+    def _socket(self, sid: str) -> SocketState:
+        socket = self.sockets.get(sid)
+        if socket is None:
+            raise AuthError("Not connected")
+        return socket
+
+    # rooms
+
+    async def _enter(self, sid: str, conversation_id: str, widget: bool) -> SocketState:
+        socket = self._socket(sid)
+        await self._authorize(socket.identity, conversation_id)
+        room = widget_room(conversation_id) if widget else events_room(conversation_id)
+        await maybe_await(self.sio.enter_room(sid, room))
+        if conversation_id in socket.conversations:
+            return socket
+        socket.conversations.add(conversation_id)
+        present = await self._is_present(conversation_id, socket.identity.id)
+        await self.state.add_participant(conversation_id, sid, socket.identity)
+        if not present:
+            joined = {"conversation_id": conversation_id, "user": socket.identity.public()}
+            await self.sio.emit("user_joined", joined, room=events_room(conversation_id), skip_sid=sid)
+        return socket
+
+    async def _is_present(self, conversation_id: str, user_id: str) -> bool:
+        """Whether another socket of ``user_id`` (another tab) is in the conversation."""
+        return any(person["id"] == user_id for person in await self.state.participants(conversation_id))
+
+    async def _authorize(self, identity: Identity, conversation_id: str) -> None:
+        """Agents join any conversation. A signed-in customer owns the conversations they join
+        first; anonymous visitors hold an unguessable id and cannot join a customer's; neither
+        joins a conversation held through another channel (REST, WhatsApp ...)."""
+        if identity.is_agent:
+            return
+        if from_other_channel(await self.rooms.tracker(conversation_id)):
+            raise ForbiddenError("This conversation is not a web chat", {"conversation_id": conversation_id})
+        if identity.anonymous:
+            owner = await self.state.owner(conversation_id)
+        else:
+            owner = await self.state.claim_owner(conversation_id, identity.id)
+        if owner is not None and owner != identity.id:
+            raise ForbiddenError(
+                "This conversation belongs to someone else", {"conversation_id": conversation_id}
+            )
+
+    async def _depart(self, sid: str, socket: SocketState, conversation_id: str) -> None:
+        socket.conversations.discard(conversation_id)
+        for room in (events_room(conversation_id), widget_room(conversation_id)):
+            await maybe_await(self.sio.leave_room(sid, room))
+        await self.state.remove_participant(conversation_id, sid)
+        if not await self._is_present(conversation_id, socket.identity.id):
+            left = {"conversation_id": conversation_id, "user_id": socket.identity.id}
+            await self.sio.emit("user_left", left, room=events_room(conversation_id))
+
+    def _member_conversation(self, sid: str, data: Any) -> Tuple[SocketState, str]:
+        socket = self._socket(sid)
+        conversation_id = valid_conversation_id(_field(data, "conversation_id"))
+        if conversation_id not in socket.conversations:
+            raise ForbiddenError("Join the conversation first", {"conversation_id": conversation_id})
+        return socket, conversation_id
+
+    # rasa-webchat protocol
+
+    async def on_session_request(self, sid: str, data: Any) -> None:
+        requested = data.get("session_id") if isinstance(data, dict) else None
+        conversation_id = valid_conversation_id(requested or uuid.uuid4().hex)
+        await self._enter(sid, conversation_id, widget=True)
+        await self.sio.emit("session_confirm", conversation_id, to=sid)
+
+    async def on_user_uttered(self, sid: str, data: Any) -> None:
+        if not isinstance(data, dict) or not data.get("session_id"):
+            raise ValidationError(
+                "user_uttered needs the session_id of a session_request", {"field": "session_id"}
+            )
+        socket, conversation_id = self._member_conversation(sid, {"conversation_id": data["session_id"]})
+        text = data.get("message", "")
+        if not isinstance(text, str):
+            raise ValidationError("message must be text", {"field": "message"})
+        metadata = data.get("customData") or data.get("metadata") or {}
+        if isinstance(metadata, str):
+            metadata = _json_object(metadata)
+        if not isinstance(metadata, dict):
+            raise ValidationError("customData must be an object", {"field": "customData"})
+        await self.route_message(socket.identity, conversation_id, text, metadata)
+
+    # conversation protocol
+
+    async def on_join(self, sid: str, data: Any) -> None:
+        requested = data.get("conversation_id") if isinstance(data, dict) else None
+        conversation_id = valid_conversation_id(requested or uuid.uuid4().hex)
+        await self._enter(sid, conversation_id, widget=False)
+        history, status = await self.rooms.history(await self.rooms.tracker(conversation_id))
+        participants = [self.rooms.bot] + await self.state.participants(conversation_id)
+        joined = {
+            "conversation_id": conversation_id,
+            "participants": participants,
+            "messages": history,
+            "status": status,
+        }
+        await self.sio.emit("conversation_joined", joined, to=sid)
+
+    async def on_leave(self, sid: str, data: Any) -> None:
+        socket = self._socket(sid)
+        conversation_id = valid_conversation_id(_field(data, "conversation_id"))
+        if conversation_id in socket.conversations:
+            await self._depart(sid, socket, conversation_id)
+        await self.sio.emit("conversation_left", {"conversation_id": conversation_id}, to=sid)
+
+    async def on_typing(self, sid: str, data: Any, event: str) -> None:
+        socket, conversation_id = self._member_conversation(sid, data)
+        user = {"id": socket.identity.id, "name": socket.identity.name}
+        payload = {"conversation_id": conversation_id, "user": user}
+        await self.sio.emit(event, payload, room=events_room(conversation_id), skip_sid=sid)
+
+    async def on_message_send(self, sid: str, data: Any) -> None:
+        socket, conversation_id = self._member_conversation(sid, data)
+        content = data.get("content")
+        if not isinstance(content, str) or not content.strip():
+            raise ValidationError("content must be non-empty text", {"field": "content"})
+        attachments = data.get("attachments")
+        metadata = {"attachments": attachments} if isinstance(attachments, list) and attachments else {}
+        await self.route_message(socket.identity, conversation_id, content, metadata)
+
+    # messages
+
+    async def route_message(
+        self,
+        identity: Identity,
+        conversation_id: str,
+        content: str,
+        metadata: Dict[str, Any],
+    ) -> Dict[str, Any]:
+        if identity.is_agent:
+            return await self.rooms.agent_message(identity, conversation_id, content)
+        return await self.rooms.customer_message(identity, conversation_id, content, metadata)
+
+
+def _field(data: Any, name: str) -> Any:
+    if not isinstance(data, dict):
+        raise ValidationError(f"Expected an object with {name}", {"field": name})
+    return data.get(name)
+
+
+def _json_object(text: str) -> Dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ValidationError("metadata must be a JSON object", {"field": "metadata"}) from exc
+    if not isinstance(value, dict):
+        raise ValidationError("metadata must be a JSON object", {"field": "metadata"})
+    return value

@@ -1,0 +1,197 @@
+"""Messages into a conversation's rooms: the customer's (to Rasa, with typing indicators around
+the reply), an agent's (kept in the tracker), the bot's (from the output channel), and the
+conversation's history and status, read from its Rasa tracker.
+
+Every conversation has two rooms: ``webchat:<id>`` for rasa-webchat sockets (``bot_uttered``)
+and ``conversation:<id>`` for conversation clients (``message_received`` and friends). The
+conversation id is Rasa's sender id, so the widget, other tabs and agents share one tracker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Tuple
+
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+from socketio import AsyncServer
+
+from channels import messages as msgs
+from channels.auth import Identity
+from channels.config import WebChatConfig
+from channels.errors import ChannelError, MessageTooLargeError, RateLimitError
+from channels.state import ChannelState
+
+if TYPE_CHECKING:
+    from rasa.core.agent import Agent
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from sanic import Sanic
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "webchat"
+ACTIVE, HANDED_OFF = "active", "handed_off"
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+OutputFactory = Callable[["ConversationRooms", Optional[Dict[str, Any]]], Any]
+
+
+def events_room(conversation_id: str) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def widget_room(conversation_id: str) -> str:
+    return f"webchat:{conversation_id}"
+
+
+class ConversationRooms:
+    """Sends messages into conversations and hands customers' messages to Rasa."""
+
+    def __init__(
+        self,
+        sio: AsyncServer,
+        config: WebChatConfig,
+        state: ChannelState,
+        on_new_message: OnNewMessage,
+        output_factory: OutputFactory,
+    ) -> None:
+        self.sio = sio
+        self.config = config
+        self.state = state
+        self.on_new_message = on_new_message
+        self.output_factory = output_factory
+        self.app: Optional[Sanic] = None
+        self.bot = {"id": "bot", "name": config.bot_name, "role": "bot"}
+        # Rasa runs NLU and policies on the event loop: past a few turns at once, more only
+        # delays everything else (socket heartbeats, action server calls) for no throughput.
+        self.turns = asyncio.Semaphore(config.max_concurrent_turns)
+
+    async def customer_message(
+        self, identity: Identity, conversation_id: str, content: str, metadata: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        """Shows the message to the room (agents see it even while the bot is paused), then
+        lets Rasa answer with typing indicators around the reply; waits while
+        ``max_concurrent_turns`` other turns run."""
+        await self.admit(conversation_id, content)
+        async with self.turns:
+            ai = await self._analyse(content)
+            message = msgs.message(conversation_id, content, identity.public(), ai=ai)
+            await self.emit_message(conversation_id, message)
+            quiet = await self.state.status(conversation_id) == HANDED_OFF
+            if not quiet:
+                await self._bot_typing(conversation_id, "typing_start")
+            try:
+                meta = {**metadata, msgs.SENDER_KEY: identity.public(), "message_id": message["id"]}
+                output = self.output_factory(self, ai)
+                await self.on_new_message(
+                    UserMessage(content, output, conversation_id, input_channel=CHANNEL, metadata=meta)
+                )
+            finally:
+                if not quiet:
+                    await self._bot_typing(conversation_id, "typing_stop")
+            await self._refresh_status(conversation_id)
+        return message
+
+    async def agent_message(self, identity: Identity, conversation_id: str, content: str) -> Dict[str, Any]:
+        """An agent's message: kept in the conversation's tracker and shown to everyone,
+        in the widget as a bot message."""
+        await self.admit(conversation_id, content)
+        message = msgs.message(conversation_id, content, identity.public())
+        agent = self.agent()
+        metadata = {msgs.SENDER_KEY: identity.public(), "message_id": message["id"]}
+        async with agent.lock_store.lock(conversation_id):
+            tracker = await agent.processor.fetch_tracker_with_initial_session(conversation_id)
+            # Stamped after the session start: the tracker store loads the latest session by time.
+            tracker.update(BotUttered(content, metadata=metadata))
+            await agent.tracker_store.save(tracker)
+        await self.emit_message(conversation_id, message, widget={"text": content})
+        return message
+
+    async def bot_message(
+        self,
+        conversation_id: str,
+        widget: Dict[str, Any],
+        content: str,
+        ai: Optional[Dict[str, Any]],
+        **extra: Any,
+    ) -> None:
+        message = msgs.message(conversation_id, content, self.bot, ai=ai, **extra)
+        await self.emit_message(conversation_id, message, widget=widget)
+
+    async def emit_message(
+        self, conversation_id: str, message: Dict[str, Any], widget: Optional[Dict[str, Any]] = None
+    ) -> None:
+        if widget is not None:
+            await self.sio.emit("bot_uttered", widget, room=widget_room(conversation_id))
+        await self.sio.emit("message_received", {"message": message}, room=events_room(conversation_id))
+
+    async def _bot_typing(self, conversation_id: str, event: str) -> None:
+        user = {"id": self.bot["id"], "name": self.bot["name"]}
+        await self.sio.emit(
+            event, {"conversation_id": conversation_id, "user": user}, room=events_room(conversation_id)
+        )
+
+    async def admit(self, conversation_id: str, content: str) -> None:
+        """Message size and messages per minute per conversation."""
+        limit = self.config.max_message_chars
+        if len(content) > limit:
+            raise MessageTooLargeError(
+                f"Messages can be at most {limit} characters", {"limit": limit, "length": len(content)}
+            )
+        per_minute = self.config.messages_per_minute
+        retry_after = await self.state.hit(f"messages:{conversation_id}", per_minute, 60.0)
+        if retry_after is not None:
+            details = {"limit": per_minute, "window": "1 minute", "retry_after": math.ceil(retry_after)}
+            raise RateLimitError("Too many messages in this conversation", details)
+
+    async def _analyse(self, content: str) -> Dict[str, Any]:
+        try:
+            parse_data = await self.agent().parse_message(content)
+        except ChannelError:
+            raise
+        except Exception:
+            logger.warning("webchat: could not analyse a message", exc_info=True)
+            parse_data = None
+        return msgs.ai_metadata(parse_data, content)
+
+    async def tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
+        return await self.agent().tracker_store.retrieve(conversation_id)
+
+    async def history(self, tracker: Optional[DialogueStateTracker]) -> Tuple[List[Dict[str, Any]], str]:
+        """The conversation's last messages and its status (``active`` or ``handed_off``)."""
+        if tracker is None:
+            return [], ACTIVE
+        conversation_id = tracker.sender_id
+        customer = {"id": conversation_id, "name": "Customer", "role": "customer"}
+        history = msgs.history(tracker.events, conversation_id, customer, self.bot, self.config.history_limit)
+        status = HANDED_OFF if tracker.is_paused() else ACTIVE
+        await self.state.swap_status(conversation_id, status)
+        return history, status
+
+    async def _refresh_status(self, conversation_id: str) -> None:
+        """Tells the room when the bot handed the conversation to a human, or got it back."""
+        tracker = await self.tracker(conversation_id)
+        status = HANDED_OFF if tracker is not None and tracker.is_paused() else ACTIVE
+        previous = await self.state.swap_status(conversation_id, status)
+        if status != (previous or ACTIVE):
+            update = {"conversation_id": conversation_id, "changes": {"status": status},
+                      "updated_by": {"id": self.bot["id"], "name": self.bot["name"]}}  # fmt: skip
+            await self.sio.emit("conversation_updated", update, room=events_room(conversation_id))
+
+    def agent(self) -> Agent:
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        if agent is None or not agent.is_ready():
+            raise ChannelError("The assistant is not ready yet", code="SERVICE_UNAVAILABLE")
+        return agent
+
+
+def from_other_channel(tracker: Optional[DialogueStateTracker]) -> bool:
+    """Whether customers wrote in this conversation through another channel (REST, WhatsApp ...):
+    such conversations are open to agents only, whatever their id."""
+    if tracker is None:
+        return False
+    return any(
+        isinstance(event, UserUttered) and event.input_channel not in (None, CHANNEL)
+        for event in tracker.events
+    )
