@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Iterator, List
 
 import pytest
 import redis
@@ -16,7 +16,7 @@ import redis
 from tests.channels.chat import SECRET
 from tests.conftest import REDIS_URL
 from tests.integration import conftest as integration
-from tests.integration.conftest import MODEL, RASA, ROOT, Server, Stack, free_port, wait_until_up
+from tests.integration.conftest import ROOT, Server, Stack, wait_until_up
 
 # The session's PostgreSQL database, seeded store, Redis and action server, as in tests/integration.
 stack = integration.stack
@@ -58,7 +58,7 @@ def redis_prefix() -> str:
 def web_servers(stack: Stack, webchat_dist: Path, redis_prefix: str) -> Iterator[List[Server]]:
     """Two Rasa servers with the web channel, on one Redis queue, started in parallel."""
     env = {**WEB_ENV, "WEBCHAT_REDIS_PREFIX": redis_prefix}
-    servers = [_spawn_rasa(stack, env) for _ in range(2)]
+    servers = [stack.spawn_rasa(env) for _ in range(2)]
     for server in servers:
         wait_until_up(f"{server.url}/status", server.process, server.log, timeout=480)
     yield servers
@@ -87,23 +87,3 @@ def artifacts() -> Path:
     for old in ARTIFACTS.glob("webchat-*"):
         old.unlink()
     return ARTIFACTS
-
-
-def _spawn_rasa(stack: Stack, env: Dict[str, str]) -> Server:
-    """Starts a Rasa server like ``Stack.start_rasa`` does, without waiting for it."""
-    port = free_port()
-    endpoints = stack.workdir / f"endpoints-{port}.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: {stack.action_url}/webhook\n"
-        "tracker_store:\n  type: assistant.plugins.tracker_store.RedactingSQLTrackerStore\n"
-        "lock_store:\n  type: assistant.plugins.lock_store.ConfiguredLockStore\n"
-    )
-    command = [RASA, "run", "--enable-api", "--port", str(port), "--model", str(MODEL),
-               "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")]  # fmt: skip
-    log = stack.workdir / f"rasa-web-{port}.log"
-    process = subprocess.Popen(
-        command, cwd=ROOT, env={**stack.env, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
-    server = Server(url=f"http://127.0.0.1:{port}", process=process, log=log)
-    stack.servers.append(server)
-    return server

@@ -71,7 +71,8 @@ class Stack:
     action_url: str
     servers: List[Server] = field(default_factory=list)
 
-    def start_rasa(self, env: Optional[Dict[str, str]] = None) -> Server:
+    def spawn_rasa(self, env: Optional[Dict[str, str]] = None) -> Server:
+        """Starts a Rasa server on a free port without waiting for it to be ready."""
         port = free_port()
         endpoints = self.workdir / f"endpoints-{port}.yml"
         endpoints.write_text(
@@ -84,6 +85,11 @@ class Stack:
         server = _spawn(command, {**self.env, **(env or {})}, self.workdir / f"rasa-{port}.log")
         server.url = f"http://127.0.0.1:{port}"
         self.servers.append(server)
+        return server
+
+    def start_rasa(self, env: Optional[Dict[str, str]] = None) -> Server:
+        """Starts a Rasa server and waits until it answers."""
+        server = self.spawn_rasa(env)
         wait_until_up(f"{server.url}/status", server.process, server.log)
         return server
 
