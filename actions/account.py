@@ -11,8 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import AccountFormValidation, current_customer, reset_flow_slots
+from actions.links import PASSWORD_RESET, email_link
 from actions.orders import fmt_date
-from actions.services import get_settings, get_store
+from actions.services import get_store
 from assistant.identifiers import normalise_email
 from assistant.store import NotAllowed
 
@@ -44,7 +45,7 @@ class ActionSendPasswordReset(Action):
         email = tracker.get_slot("email")
         customer = current_customer(tracker)
         if customer is not None:
-            get_store().send_link(customer.id, "password_reset", get_settings().password_reset_url)
+            email_link(customer.id, PASSWORD_RESET)
         dispatcher.utter_message(
             text=f"If there's an account for {email}, we've sent it a link to reset the password. "
             "It's valid for one hour. Check your spam folder if it doesn't arrive in a few minutes."

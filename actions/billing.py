@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import AccountFormValidation, current_customer, reset_flow_slots
-from actions.services import get_settings, get_store
+from actions.links import PAYMENT_UPDATE, email_link
+from actions.services import get_store
 from assistant.redaction import REDACTED_CARD, contains_card_number
 
 CARD_WARNING = (
@@ -83,7 +84,7 @@ class ActionSendPaymentLink(Action):
         email = tracker.get_slot("email")
         customer = current_customer(tracker)
         if customer is not None:
-            get_store().send_link(customer.id, "payment_update", get_settings().payment_portal_url)
+            email_link(customer.id, PAYMENT_UPDATE)
         dispatcher.utter_message(
             text=f"If {email} belongs to a Northwind account, we've just sent it a secure link to "
             "update your payment method. The link works once, for one hour."

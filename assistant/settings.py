@@ -31,6 +31,8 @@ class Settings:
     payment_portal_url: str = "https://pay.northwind.example/update"
     password_reset_url: str = "https://account.northwind.example/reset"
     return_window_days: int = 30
+    smtp_url: Optional[str] = None
+    mail_from: str = "Northwind Support <support@northwind.example>"
     max_order_id_attempts: int = 3
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -40,6 +42,8 @@ class Settings:
         _check_scheme("DATABASE_URL", self.database_url, ("sqlite", "postgresql"))
         if self.redis_url:
             _check_scheme("REDIS_URL", self.redis_url, ("redis", "rediss"))
+        if self.smtp_url:
+            _check_scheme("SMTP_URL", self.smtp_url, ("smtp", "smtps"))
 
     @property
     def tracker_store_url(self) -> str:
@@ -61,6 +65,8 @@ class Settings:
             payment_portal_url=env.get("PAYMENT_PORTAL_URL", cls.payment_portal_url),
             password_reset_url=env.get("PASSWORD_RESET_URL", cls.password_reset_url),
             return_window_days=_int(env, "RETURN_WINDOW_DAYS", cls.return_window_days),
+            smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("MAIL_FROM", cls.mail_from),
         )
 
 

@@ -220,6 +220,15 @@ class Store:
             s.add(mail)
             return mail
 
+    def unsent_emails(self) -> List[OutboundEmail]:
+        with self.session() as s:
+            query = sa.select(OutboundEmail).where(OutboundEmail.sent_at.is_(None))
+            return list(s.scalars(query.order_by(OutboundEmail.id)))
+
+    def mark_email_sent(self, email_id: int) -> None:
+        with self.session() as s:
+            s.execute(sa.update(OutboundEmail).where(OutboundEmail.id == email_id).values(sent_at=utcnow()))
+
     def outbox(self, to_address: Optional[str] = None) -> List[OutboundEmail]:
         with self.session() as s:
             query = sa.select(OutboundEmail).order_by(OutboundEmail.id)
