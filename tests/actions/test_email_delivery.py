@@ -60,7 +60,9 @@ def test_a_payment_link_is_delivered_and_unknown_addresses_get_nothing(smtp_stor
 
 
 def test_when_smtp_is_down_the_email_stays_in_the_outbox_and_goes_out_later(store: Store, inbox) -> None:
-    run_action(ActionSendPasswordReset(), make_tracker(slots={"email": "mei.chen@example.com"}))  # no SMTP yet
+    run_action(
+        ActionSendPasswordReset(), make_tracker(slots={"email": "mei.chen@example.com"})
+    )  # no SMTP yet
     assert deliver_outbox(store, f"smtp://127.0.0.1:{free_port()}", "support@x.example", timeout=2) == 0
     assert [m.sent_at for m in store.outbox()] == [None]
     assert deliver_outbox(store, inbox[1], "support@x.example") == 1
