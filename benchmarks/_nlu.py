@@ -40,7 +40,9 @@ ENTITY_ONLY = ("EntitySynonymMapper", "CRFEntityExtractor", "RegexEntityExtracto
 def extracts_entities_only(component: Dict[str, Any]) -> bool:
     """Whether a pipeline entry only extracts entities (nothing to learn on intent-only data)."""
     name = component_name(component)
-    return name in ENTITY_ONLY or (name == "DIETClassifier" and component.get("intent_classification") is False)
+    return name in ENTITY_ONLY or (
+        name == "DIETClassifier" and component.get("intent_classification") is False
+    )
 
 
 def load_nlu_config(

@@ -89,7 +89,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     curve = [at_threshold(predictions, t, args.wrong_cost) for t in THRESHOLDS]
     chosen = min(curve, key=lambda c: (round(c["cost"], 6), c["threshold"]))
     rows = [
-        [f"{c['threshold']:.2f}", 100 * c["coverage"], 100 * c["accuracy_covered"], 100 * c["wrong"], c["cost"]]
+        [
+            f"{c['threshold']:.2f}",
+            100 * c["coverage"],
+            100 * c["accuracy_covered"],
+            100 * c["wrong"],
+            c["cost"],
+        ]
         for c in curve
         if round(100 * c["threshold"]) % 10 == 0 or c is chosen
     ]

@@ -74,7 +74,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         "--limit-test", type=int, default=None, help="score N test examples (same sampling; quick runs only)"
     )
-    parser.add_argument("--epochs", type=int, default=None, help="override DIET epochs, if DIET classifies intents")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="override DIET epochs, if DIET classifies intents"
+    )
     parser.add_argument("--seed", type=int, default=42, help="seed of the --limit-* samples")
     parser.add_argument("--out", type=Path, default=None, help="JSON output path")
     return parser.parse_args(argv)

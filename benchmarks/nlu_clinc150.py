@@ -32,9 +32,16 @@ import random
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
-from _common import PROJECT_ROOT, environment_info, latency_summary, prepare_environment, print_table, write_json
+from _common import (
+    PROJECT_ROOT,
+    environment_info,
+    latency_summary,
+    prepare_environment,
+    print_table,
+    write_json,
+)
 
 prepare_environment()
 
@@ -109,10 +116,15 @@ def report(chosen: Dict[str, float], sweep: List[Dict[str, float]], rule: str, s
     print_table(
         f"CLINC150 test split at threshold {chosen['threshold']:.2f} ({rule})",
         ["figure", "value %"],
-        [["in-scope accuracy", 100 * chosen["in_scope_accuracy"]], ["out-of-scope recall", 100 * chosen["oos_recall"]]],
+        [
+            ["in-scope accuracy", 100 * chosen["in_scope_accuracy"]],
+            ["out-of-scope recall", 100 * chosen["oos_recall"]],
+        ],
     )
     rows = [[f"{f['threshold']:.2f}", 100 * f["in_scope_accuracy"], 100 * f["oos_recall"]] for f in sweep]
-    print_table("Test split, other thresholds (context only)", ["threshold", "in-scope %", "oos recall %"], rows)
+    print_table(
+        "Test split, other thresholds (context only)", ["threshold", "in-scope %", "oos recall %"], rows
+    )
     print(f"\ntraining {seconds:.1f}s")
 
 

@@ -61,7 +61,9 @@ def free_port() -> int:
 def post_parse(url: str, text: str) -> float:
     """Seconds for one POST /model/parse (the answer read in full)."""
     request = urllib.request.Request(
-        f"{url}/model/parse", data=json.dumps({"text": text}).encode(), headers={"Content-Type": "application/json"}
+        f"{url}/model/parse",
+        data=json.dumps({"text": text}).encode(),
+        headers={"Content-Type": "application/json"},
     )
     start = time.perf_counter()
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -83,7 +85,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     env.pop("REDIS_URL", None)
     log = Path(tempfile.mkdtemp(prefix="bench-parse-")) / "rasa.log"
     rasa = str(PROJECT_ROOT / ".venv" / "bin" / "rasa")
-    cmd = [rasa, "run", "--enable-api", "--port", str(port), "--model", str(args.model), "--log-level", "WARNING"]
+    cmd = [
+        rasa,
+        "run",
+        "--enable-api",
+        "--port",
+        str(port),
+        "--model",
+        str(args.model),
+        "--log-level",
+        "WARNING",
+    ]
     proc = spawn(cmd, log, env)
     load_before = os.getloadavg()
     try:

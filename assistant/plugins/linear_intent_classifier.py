@@ -212,9 +212,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     ) -> LinearIntentClassifier:
         """The trained classifier, or an untrained one when training stored nothing."""
         try:
-            with model_storage.read_from(resource) as directory:
-                with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as stored:
-                    weights = {key: stored[key] for key in stored.files}
+            with (
+                model_storage.read_from(resource) as directory,
+                np.load(directory / WEIGHTS_FILE, allow_pickle=False) as stored,
+            ):
+                weights = {key: stored[key] for key in stored.files}
         except (ValueError, FileNotFoundError):
             logger.warning("LinearIntentClassifier: no trained weights in the model")
             return cls(config, model_storage, resource)

@@ -46,7 +46,9 @@ class LinearResponseSelector(LinearIntentClassifier):
         intent = self.config["retrieval_intent"]
         examples = [e for e in training_data.intent_examples if e.get(INTENT) == intent and e.get(TEXT)]
         self.fit(examples, [e.get(INTENT_RESPONSE_KEY) for e in examples])
-        self.responses = {k: v for k, v in training_data.responses.items() if k.startswith(f"utter_{intent}/")}
+        self.responses = {
+            k: v for k, v in training_data.responses.items() if k.startswith(f"utter_{intent}/")
+        }
         self.retrieval_intents = sorted(training_data.retrieval_intents)
         with self._model_storage.write_to(self._resource) as directory:
             stored = {"responses": self.responses, "retrieval_intents": self.retrieval_intents}
@@ -89,7 +91,9 @@ class LinearResponseSelector(LinearIntentClassifier):
                     "intent_response_key": top["name"],
                     "utter_action": f"utter_{top['name']}",
                 },
-                "ranking": [{"confidence": r["confidence"], "intent_response_key": r["name"]} for r in ranking],
+                "ranking": [
+                    {"confidence": r["confidence"], "intent_response_key": r["name"]} for r in ranking
+                ],
             }
             message.set(SELECTOR_KEY, selector, add_to_output=True)
         return messages

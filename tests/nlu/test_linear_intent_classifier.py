@@ -17,15 +17,27 @@ from assistant.plugins.linear_intent_classifier import LinearIntentClassifier
 from tests.nlu.components import create, featurize, storage
 
 EXAMPLES = {
-    "order_status": ["where is my order", "track my parcel", "has my package shipped", "when will my order arrive"],
+    "order_status": [
+        "where is my order",
+        "track my parcel",
+        "has my package shipped",
+        "when will my order arrive",
+    ],
     "greet": ["hello", "hi there", "good morning", "hey"],
-    "reset_password": ["I forgot my password", "reset my password", "can't log in", "locked out of my account"],
+    "reset_password": [
+        "I forgot my password",
+        "reset my password",
+        "can't log in",
+        "locked out of my account",
+    ],
 }
 UNSEEN = {"where's my delivery": "order_status", "hiya": "greet", "I can't sign in": "reset_password"}
 
 
 def training_data() -> TrainingData:
-    return TrainingData([Message(data={TEXT: t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts])
+    return TrainingData(
+        [Message(data={TEXT: t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts]
+    )
 
 
 @pytest.fixture

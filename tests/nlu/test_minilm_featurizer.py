@@ -18,7 +18,9 @@ TEXTS = ["where is my parcel", "track my package please", "what's the weather in
 
 def vectors(tmp_path: Path) -> list:
     messages = [Message(data={TEXT: t}) for t in TEXTS]
-    featurize(storage(tmp_path), TrainingData([Message(data={TEXT: "hello there", "intent": "greet"})]), messages)
+    featurize(
+        storage(tmp_path), TrainingData([Message(data={TEXT: "hello there", "intent": "greet"})]), messages
+    )
     return messages
 
 

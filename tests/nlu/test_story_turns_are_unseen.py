@@ -43,11 +43,15 @@ def test_the_test_stories_have_user_turns() -> None:
 
 
 def test_normalising_ignores_markup_case_and_punctuation() -> None:
-    assert normalised('[ORD-48213](order_id)!') == normalised("ord 48213")
+    assert normalised("[ORD-48213](order_id)!") == normalised("ord 48213")
     assert normalised('I need my [phone]{"entity": "account_field", "value": "phone"}') == "i need my phone"
 
 
 def test_no_story_user_turn_appears_in_the_training_data() -> None:
     examples = training_examples()
-    seen: List[str] = [f"{turn!r} (in {examples[normalised(turn)]})" for turn in story_turns() if normalised(turn) in examples]
+    seen: List[str] = [
+        f"{turn!r} (in {examples[normalised(turn)]})"
+        for turn in story_turns()
+        if normalised(turn) in examples
+    ]
     assert not seen, "test story turns found in data/nlu: " + "; ".join(seen)

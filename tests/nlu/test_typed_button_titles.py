@@ -110,5 +110,7 @@ def test_the_same_title_and_payload_twice_is_fine_and_entities_are_kept() -> Non
 
 
 def test_payloads_that_are_plain_text_or_templated_are_skipped() -> None:
-    table = build_table(domain_with_buttons(("Hello", "hello there"), ("Mine", '/inform{{"plan": "{plan}"}}')))
+    table = build_table(
+        domain_with_buttons(("Hello", "hello there"), ("Mine", '/inform{{"plan": "{plan}"}}'))
+    )
     assert table == {}
