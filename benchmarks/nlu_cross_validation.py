@@ -65,6 +65,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         "--max-folds", type=int, default=None, help="train and score only the first N folds (quick runs only)"
     )
+    parser.add_argument(
+        "--imported",
+        type=Path,
+        default=PROJECT_ROOT / "data" / "nlu" / "out_of_scope_clinc150.yml",
+        help="NLU file of imported examples; accuracy is also reported without them",
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON output path")
     return parser.parse_args(argv)
 
@@ -166,6 +172,16 @@ def summarize(folds: List[Dict[str, Any]]) -> Dict[str, Dict[str, float]]:
         mean, std = mean_std(values)
         summary[key] = {"mean": mean, "std": std}
     return summary
+
+
+def accuracy_without(folds: List[Dict[str, Any]], path: Optional[Path]) -> Optional[Dict[str, float]]:
+    """Pooled accuracy of the held-out messages that are not examples of the file ``path``."""
+    if not path or not path.is_file():
+        return None
+    imported = {m.get("text") for m in load_data(str(path)).intent_examples}
+    rows = [p for f in folds for p in f["predictions"] if p["text"] not in imported]
+    right = sum(p["gold"] == p["predicted"] for p in rows)
+    return {"accuracy": right / len(rows), "n": len(rows), "n_imported_left_out": len(imported)}
 
 
 def pooled_scores(folds: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -274,8 +290,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     summary = summarize(folds)
     confusions = top_confusions(folds, 15)
     pooled = pooled_scores(folds)
+    pooled["without_imported"] = accuracy_without(folds, args.imported)
     print_report(folds, summary, confusions)
     print_pooled(pooled)
+    if pooled["without_imported"]:
+        w = pooled["without_imported"]
+        print(
+            f"\naccuracy without the {w['n_imported_left_out']} imported examples: {100 * w['accuracy']:.2f} % (n={w['n']})"
+        )
     path = write_json(
         {
             "benchmark": "nlu_cross_validation",
