@@ -193,9 +193,15 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             max_iter=int(self.config["max_iter"]),
         )
         model.fit(self._features(examples), labels)
+        coef, intercept = model.coef_, model.intercept_
+        if coef.shape[0] == 1:  # two classes: one logit z for the second; softmax of (-z/2, z/2)
+            coef, intercept = (
+                np.vstack([-coef / 2, coef / 2]),
+                np.concatenate([-intercept / 2, intercept / 2]),
+            )
         self.weights.update(
-            coef=model.coef_.astype(np.float32),
-            intercept=model.intercept_.astype(np.float32),
+            coef=coef.astype(np.float32),
+            intercept=intercept.astype(np.float32),
             classes=np.asarray(model.classes_, dtype=str),
         )
         with self._model_storage.write_to(self._resource) as directory:
