@@ -49,7 +49,7 @@ from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
 DATA_DIR = Path("/work/shared/data/banking77")
-DROPPED = ("ResponseSelector", "FallbackClassifier")
+DROPPED = ("ResponseSelector", "LinearResponseSelector", "FallbackClassifier")
 # Test-set accuracy (%) with the full training set, Casanueva et al. 2020, Table 3 ("Full").
 ANCHORS: List[Tuple[str, float]] = [
     ("USE+ConveRT dual-encoder intent detector", 93.36),

@@ -50,7 +50,7 @@ from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
 DATA = Path("/work/shared/data/clinc150/data_full.json")
-DROPPED = ("ResponseSelector", "FallbackClassifier")
+DROPPED = ("ResponseSelector", "LinearResponseSelector", "FallbackClassifier")
 OOS = "oos"
 THRESHOLDS = [round(0.05 * i, 2) for i in range(0, 20)]
 Row = Tuple[str, str]

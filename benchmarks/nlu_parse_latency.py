@@ -93,8 +93,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         str(port),
         "--model",
         str(args.model),
-        "--log-level",
-        "WARNING",
+        "--quiet",
     ]
     proc = spawn(cmd, log, env)
     load_before = os.getloadavg()

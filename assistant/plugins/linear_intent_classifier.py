@@ -72,20 +72,25 @@ class FeatureScaler:
                 idf[origin] = (np.log((1 + counts.shape[0]) / (1 + documents)) + 1).astype(np.float32)
         return idf
 
-    def transform(self, messages: List[Message], dense_width: Dict[str, int]) -> scipy.sparse.csr_matrix:
-        """One row per message: the scaled blocks side by side (learnt blocks only)."""
-        blocks = sentence_blocks(messages)
-        parts = []
+    def blocks(self, messages: List[Message], dense_width: Dict[str, int]) -> List[Block]:
+        """The scaled blocks, in column order: dense ones (numpy), then sparse ones (CSR)."""
+        found = sentence_blocks(messages)
+        parts: List[Block] = []
         for origin, width in sorted(dense_width.items()):
-            rows = blocks.get(origin, [None] * len(messages))
+            rows = found.get(origin, [None] * len(messages))
             dense = np.vstack([_dense_row(r, width) for r in rows])
-            parts.append(scipy.sparse.csr_matrix(self.dense_weight * normalize(dense)))
+            parts.append(self.dense_weight * normalize(dense))
         for origin, idf in sorted(self.idf.items()):
-            counts = _stack_sparse(blocks.get(origin, [None] * len(messages)), idf.size)
-            counts.data = np.log1p(counts.data)
-            parts.append(self.sparse_weight * normalize(counts.multiply(idf[None, :]).tocsr()))
+            counts = _stack_sparse(found.get(origin, [None] * len(messages)), idf.size)
+            counts.data = np.log1p(counts.data) * idf[counts.indices]
+            parts.append(self.sparse_weight * normalize(counts))
         if not parts:
             raise ValueError("LinearIntentClassifier: no featurizer gave sentence features")
+        return parts
+
+    def transform(self, messages: List[Message], dense_width: Dict[str, int]) -> scipy.sparse.csr_matrix:
+        """One row per message: the scaled blocks side by side (learnt blocks only)."""
+        parts = [scipy.sparse.csr_matrix(b) for b in self.blocks(messages, dense_width)]
         return scipy.sparse.hstack(parts).tocsr()
 
 
@@ -109,9 +114,21 @@ def _dense_row(row: Optional[Block], width: int) -> np.ndarray:
 
 
 def _stack_sparse(rows: List[Optional[Block]], width: int) -> scipy.sparse.csr_matrix:
-    empty = scipy.sparse.csr_matrix((1, width), dtype=np.float32)
-    fitted = [empty if r is None else scipy.sparse.csr_matrix(r, dtype=np.float32)[:, :width] for r in rows]
-    return scipy.sparse.vstack(fitted).tocsr()
+    fitted = [_sparse_row(r, width) for r in rows]
+    return fitted[0] if len(fitted) == 1 else scipy.sparse.vstack(fitted).tocsr()
+
+
+def _sparse_row(row: Optional[Block], width: int) -> scipy.sparse.csr_matrix:
+    if row is None:
+        return scipy.sparse.csr_matrix((1, width), dtype=np.float32)
+    matrix = scipy.sparse.csr_matrix(row, dtype=np.float32)
+    return matrix if matrix.shape[1] == width else matrix[:, :width]
+
+
+def _split_columns(coef: np.ndarray, widths: List[int]) -> List[np.ndarray]:
+    """The weight matrix cut into per-block, transposed, contiguous pieces."""
+    offsets = np.cumsum([0, *widths])
+    return [np.ascontiguousarray(coef[:, a:b].T) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -152,6 +169,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self.weights = weights
+        self._coef_blocks: List[np.ndarray] = []  # per feature block, transposed, for predict()
 
     @classmethod
     def create(
@@ -185,6 +203,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if len(set(labels)) < 2:
             logger.warning(f"{self.__class__.__name__}: fewer than two labels, nothing to learn")
             return
+        self._coef_blocks = []
         self.weights = {IDF + k: v for k, v in FeatureScaler.fit_idf(examples).items()}
         self.weights.update({DENSE + k: np.asarray(v) for k, v in dense_widths(examples).items()})
         model = LogisticRegression(
@@ -224,15 +243,23 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             ):
                 weights = {key: stored[key] for key in stored.files}
         except (ValueError, FileNotFoundError):
-            logger.warning("LinearIntentClassifier: no trained weights in the model")
+            logger.warning(f"{cls.__name__}: no trained weights in the model")
             return cls(config, model_storage, resource)
         return cls(config, model_storage, resource, weights)
 
     def predict(self, messages: List[Message]) -> np.ndarray:
-        """Class probabilities, one row per message (columns: ``weights['classes']``)."""
+        """Class probabilities, one row per message (columns: ``weights['classes']``).
+
+        Block by block (no stacking of the feature matrix): the cheapest way for one message."""
         assert self.weights is not None
-        scores = self._features(messages) @ self.weights["coef"].T + self.weights["intercept"]
-        return softmax(np.asarray(scores))
+        widths = {k[len(DENSE) :]: int(v) for k, v in self.weights.items() if k.startswith(DENSE)}
+        blocks = self._scaler().blocks(messages, widths)
+        if len(self._coef_blocks) != len(blocks):
+            self._coef_blocks = _split_columns(self.weights["coef"], [b.shape[1] for b in blocks])
+        scores = self.weights["intercept"][None, :]
+        for block, coef in zip(blocks, self._coef_blocks, strict=True):
+            scores = scores + np.asarray(block @ coef)
+        return softmax(scores)
 
     def rankings(self, messages: List[Message]) -> List[List[Dict[str, Any]]]:
         """Per message, the labels with their probabilities, most likely first."""
