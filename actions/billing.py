@@ -10,10 +10,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import AccountFormValidation, current_customer, reset_flow_slots
+from actions.forms import reset_flow_slots
+from actions.guards import AccountFormValidation, account_decision
 from actions.links import PAYMENT_UPDATE, email_link
 from actions.services import get_store
-from assistant.redaction import REDACTED_CARD, contains_card_number
+from actions.verification import refusal
+from assistant.identity.permissions import Decision
+from assistant.redaction import REDACTED_CARD, REDACTED_IBAN, contains_sensitive
 
 CARD_WARNING = (
     "For your security, please never type card numbers in this chat. I haven't kept the number "
@@ -25,10 +28,13 @@ def card_number_was_typed(tracker: Tracker, last_messages: int = 5) -> bool:
     """True when one of the customer's recent messages held a card number (already masked
     by the tracker store when it came in an earlier turn)."""
     texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
-    return any(REDACTED_CARD in t or contains_card_number(t) for t in texts[-last_messages:])
+    markers = (REDACTED_CARD, REDACTED_IBAN)
+    return any(any(m in t for m in markers) or contains_sensitive(t) for t in texts[-last_messages:])
 
 
 class ValidateBillingForm(AccountFormValidation):
+    permission = "billing_ticket"
+
     def name(self) -> str:
         return "validate_billing_form"
 
@@ -44,12 +50,15 @@ class ActionLogBillingIssue(Action):
     ) -> List[EventType]:
         if tracker.get_slot("form_aborted"):
             return reset_flow_slots()
-        customer = current_customer(tracker)
+        customer, decision = account_decision(tracker, "billing_ticket")
+        if customer is None or decision is not Decision.ALLOW:
+            dispatcher.utter_message(text=refusal("billing_ticket"))
+            return reset_flow_slots()
         ticket = get_store().create_ticket(
             "billing",
             tracker.get_slot("issue_details") or "",
             conversation_id=tracker.sender_id,
-            customer_id=customer.id if customer else None,
+            customer_id=customer.id,
         )
         if card_number_was_typed(tracker):
             dispatcher.utter_message(text=CARD_WARNING)
@@ -61,10 +70,7 @@ class ActionLogBillingIssue(Action):
 
 
 class ValidatePaymentForm(AccountFormValidation):
-    """Any well-formed address is accepted so that the reply never tells whether it has an
-    account."""
-
-    reveal_unknown_accounts = False
+    permission = "update_payment"
 
     def name(self) -> str:
         return "validate_payment_form"
@@ -81,12 +87,15 @@ class ActionSendPaymentLink(Action):
     ) -> List[EventType]:
         if card_number_was_typed(tracker):
             dispatcher.utter_message(text=CARD_WARNING)
-        email = tracker.get_slot("email")
-        customer = current_customer(tracker)
-        if customer is not None:
-            email_link(customer.id, PAYMENT_UPDATE)
+        if tracker.get_slot("form_aborted"):
+            return reset_flow_slots()
+        customer, decision = account_decision(tracker, "update_payment")
+        if customer is None or decision is not Decision.ALLOW:
+            dispatcher.utter_message(text=refusal("update_payment"))
+            return reset_flow_slots()
+        email_link(customer.id, PAYMENT_UPDATE)
         dispatcher.utter_message(
-            text=f"If {email} belongs to a Northwind account, we've just sent it a secure link to "
-            "update your payment method. The link works once, for one hour."
+            text="We've just e-mailed a secure link to the address on your account to update your "
+            "payment method. The link works once, for one hour."
         )
         return reset_flow_slots()

@@ -17,7 +17,8 @@ from rasa_sdk.events import (
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import AbortableFormValidation, current_customer, reset_flow_slots
+from actions.forms import AbortableFormValidation, reset_flow_slots
+from actions.guards import account_holder
 from actions.services import get_store
 from assistant.identifiers import parse_rating
 
@@ -42,7 +43,7 @@ class ActionLogComplaint(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        customer = current_customer(tracker)
+        customer = account_holder(tracker)  # only a customer the channel or a code vouched for
         ticket = get_store().create_ticket(
             "complaint",
             tracker.latest_message.get("text") or "",

@@ -32,6 +32,8 @@ class Settings:
     password_reset_url: str = "https://account.northwind.example/reset"
     return_window_days: int = 30
     smtp_url: Optional[str] = None
+    smtp_ca_file: Optional[str] = None
+    identity_secret: Optional[str] = None
     mail_from: str = "Northwind Support <support@northwind.example>"
     max_order_id_attempts: int = 3
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -44,6 +46,8 @@ class Settings:
             _check_scheme("REDIS_URL", self.redis_url, ("redis", "rediss"))
         if self.smtp_url:
             _check_scheme("SMTP_URL", self.smtp_url, ("smtp", "smtps"))
+        if self.identity_secret is not None and len(self.identity_secret) < 16:
+            raise ConfigError("IDENTITY_SECRET must be at least 16 characters")
 
     @property
     def tracker_store_url(self) -> str:
@@ -66,6 +70,8 @@ class Settings:
             password_reset_url=env.get("PASSWORD_RESET_URL", cls.password_reset_url),
             return_window_days=_int(env, "RETURN_WINDOW_DAYS", cls.return_window_days),
             smtp_url=env.get("SMTP_URL") or None,
+            smtp_ca_file=env.get("SMTP_CA_FILE") or None,
+            identity_secret=env.get("IDENTITY_SECRET") or None,
             mail_from=env.get("MAIL_FROM", cls.mail_from),
         )
 

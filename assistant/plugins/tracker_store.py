@@ -5,8 +5,9 @@ Registered in endpoints.yml as ``assistant.plugins.tracker_store.RedactingSQLTra
 It is Rasa's own ``SQLTrackerStore`` (the ``events`` table), pointed at PostgreSQL when
 ``DATABASE_URL`` says so and at ``var/tracker.db`` otherwise, with two changes:
 
-- card numbers are masked in user messages, their parse data and slot values before anything
-  is written or streamed;
+- card numbers and IBANs are masked in user messages, their parse data and slot values, and
+  what a customer types while a one-time code is asked for is masked too, before anything is
+  written or streamed (channels mask at their entry already; this is the safety net);
 - a turn's cost does not grow with the conversation. Rasa reloads and replays every event of
   the session on each message, and each policy re-reads the whole tracker several times a turn.
   Here the tracker handed to the policies is compacted (past ``compact_after`` events it holds
@@ -21,8 +22,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections import OrderedDict
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -40,10 +42,14 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
-from assistant.redaction import contains_card_number, redact_card_numbers
+from assistant.identity.codes import typed_code
+from assistant.redaction import contains_sensitive, redact
 from assistant.settings import get_settings
 
-STORED_UP_TO = "_stored_up_to"  # attribute on a retrieved tracker: how many events are stored
+STORED_UP_TO = "_stored_up_to"
+CODE_SLOT = "verification_code"
+REDACTED_CODE = "[CODE]"
+CODE_DIGITS = re.compile(r"\d[\d \-]{2,12}\d")  # attribute on a retrieved tracker: how many events are stored
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
@@ -88,8 +94,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        for event in tracker.events:
-            redact_event(event)
+        redact_events(tracker.events)
         await super().save(tracker)
         self._remember(tracker)
 
@@ -172,14 +177,46 @@ def compact(tracker: DialogueStateTracker, domain: Domain, keep_turns: int) -> D
     return DialogueStateTracker.from_events(tracker.sender_id, prefix + events[cut:], domain.slots)
 
 
-def redact_event(event: Event) -> None:
-    """Masks card numbers inside ``event`` in place."""
-    if isinstance(event, UserUttered) and event.text and contains_card_number(event.text):
-        event.text = redact_card_numbers(event.text)
+def redact_events(events: Iterable[Event]) -> None:
+    """Masks card numbers and IBANs in every event, in place; while a one-time code is asked
+    for, also the digits the customer typed and every slot value they ended up in (the code
+    never reaches the database)."""
+    requested: Any = None
+    typed: Tuple[str, ...] = ()
+    for event in events:
+        if isinstance(event, UserUttered):
+            asked_code = requested == CODE_SLOT
+            code = typed_code(event.text or "") if asked_code else None
+            typed = (code, f"{code[:3]} {code[3:]}", f"{code[:3]}-{code[3:]}") if code else ()
+            redact_event(event, mask_codes=asked_code)
+        elif isinstance(event, SlotSet):
+            if event.key == "requested_slot":
+                requested = event.value
+            if (
+                isinstance(event.value, str)
+                and any(digits in event.value for digits in typed)
+                or event.key == CODE_SLOT
+                and event.value not in (None, "verified")
+            ):
+                event.value = REDACTED_CODE
+            redact_event(event)
+        elif isinstance(event, ActiveLoop) and event.name is None:
+            requested = None
+
+
+def redact_event(event: Event, mask_codes: bool = False) -> None:
+    """Masks card numbers and IBANs inside ``event`` (and, with ``mask_codes``, digit runs
+    that could be a one-time code) in place."""
+
+    def clean(text: str) -> str:
+        text = redact(text)
+        return CODE_DIGITS.sub(REDACTED_CODE, text) if mask_codes else text
+
+    if isinstance(event, UserUttered) and event.text and (mask_codes or contains_sensitive(event.text)):
+        event.text = clean(event.text)
         event.parse_data["text"] = event.text
         for entity in event.entities:
             if isinstance(entity.get("value"), str):
-                entity["value"] = redact_card_numbers(entity["value"])
-    elif isinstance(event, SlotSet) and isinstance(event.value, str):
-        if contains_card_number(event.value):
-            event.value = redact_card_numbers(event.value)
+                entity["value"] = clean(entity["value"])
+    elif isinstance(event, SlotSet) and isinstance(event.value, str) and contains_sensitive(event.value):
+        event.value = redact(event.value)

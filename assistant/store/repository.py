@@ -34,6 +34,7 @@ from assistant.store.models import (
     Ticket,
     utcnow,
 )
+from assistant.store.outbox import OutboxOperations
 
 RETENTION_DISCOUNT_PERCENT = 25
 RETENTION_MONTHS = 3
@@ -48,7 +49,7 @@ def create_db_engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-class Store:
+class Store(OutboxOperations):
     """Business data access. Build it with an engine; ``create_schema`` makes the tables."""
 
     def __init__(self, engine: sa.engine.Engine, return_window_days: int = 30) -> None:
@@ -80,6 +81,10 @@ class Store:
         with self.session() as s:
             return s.scalars(sa.select(Customer).where(Customer.email == email.lower())).first()
 
+    def get_customer(self, customer_id: int) -> Optional[Customer]:
+        with self.session() as s:
+            return s.get(Customer, customer_id)
+
     def _customer(self, s: Session, customer_id: int) -> Customer:
         customer = s.get(Customer, customer_id)
         if customer is None:
@@ -96,7 +101,7 @@ class Store:
                 taken = s.scalars(sa.select(Customer.id).where(Customer.email == value)).first()
                 if taken is not None and taken != customer_id:
                     raise NotAllowed("email_taken", "that e-mail belongs to another account")
-            setattr(customer, field, value)
+            setattr(customer, field, redact_card_numbers(value))
             return customer
 
     def schedule_erasure(self, customer_id: int, today: Optional[date] = None) -> date:
@@ -115,7 +120,7 @@ class Store:
     def get_order(self, order_id: int) -> Optional[Order]:
         """The order with its returns and refunds loaded (usable after the session ends)."""
         with self.session() as s:
-            options = [selectinload(Order.returns), selectinload(Order.refunds)]
+            options = [selectinload(Order.returns), selectinload(Order.refunds), selectinload(Order.customer)]
             return s.get(Order, order_id, options=options)
 
     def cancel_order(self, order_id: int) -> Order:
@@ -145,6 +150,7 @@ class Store:
                 raise NotAllowed("window_closed", order.delivered_at.date().isoformat())
             rma = _reference("RMA")
             s.add(ReturnRequest(rma=rma, order_id=order_id, reason=redact_card_numbers(reason)))
+            s.add(_return_label_email(order, rma, today + timedelta(days=self.return_window_days)))
             return rma
 
     def return_deadline(self, order: Order) -> Optional[date]:
@@ -216,25 +222,9 @@ class Store:
                 )
             )
             subject, body = _link_email(purpose, customer.name, f"{base_url}?token={token}")
-            mail = OutboundEmail(to_address=customer.email, subject=subject, body=body)
+            mail = OutboundEmail(kind=purpose, to_address=customer.email, subject=subject, body=body)
             s.add(mail)
             return mail
-
-    def unsent_emails(self) -> List[OutboundEmail]:
-        with self.session() as s:
-            query = sa.select(OutboundEmail).where(OutboundEmail.sent_at.is_(None))
-            return list(s.scalars(query.order_by(OutboundEmail.id)))
-
-    def mark_email_sent(self, email_id: int) -> None:
-        with self.session() as s:
-            s.execute(sa.update(OutboundEmail).where(OutboundEmail.id == email_id).values(sent_at=utcnow()))
-
-    def outbox(self, to_address: Optional[str] = None) -> List[OutboundEmail]:
-        with self.session() as s:
-            query = sa.select(OutboundEmail).order_by(OutboundEmail.id)
-            if to_address:
-                query = query.where(OutboundEmail.to_address == to_address.lower())
-            return list(s.scalars(query))
 
     # --- tickets, feedback, handoff --------------------------------------------------------
 
@@ -297,6 +287,21 @@ class Store:
 
 def _reference(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4).upper()}"
+
+
+def _return_label_email(order: Order, rma: str, ship_by: date) -> OutboundEmail:
+    """The free return label: the RMA and how to send the parcel back."""
+    body = (
+        f"Hi {order.customer.name},\n\nYour return for order {order.id} is approved.\n\n"
+        f"RMA number: {rma}\n\nHow to send it back:\n"
+        f"1. Pack the item(s) in their original packaging if you can, and write {rma} on the parcel.\n"
+        "2. Print the prepaid UPS return label at https://returns.northwind.example/label/"
+        f"{rma} (no printer? show this e-mail at any UPS point).\n"
+        f"3. Drop the parcel at any UPS point by {ship_by:%d %b %Y}.\n\n"
+        "We refund your original payment method within 5 business days of the item reaching us.\n"
+    )
+    return OutboundEmail(kind="return_label", to_address=order.customer.email,
+                         subject=f"Your Northwind return label ({rma})", body=body)  # fmt: skip
 
 
 def _link_email(purpose: str, name: str, link: str) -> tuple:
