@@ -24,15 +24,25 @@ CARD_WARNING = (
 )
 
 
-def card_number_was_typed(tracker: Tracker, last_messages: int = 5) -> bool:
-    """True when one of the customer's recent messages held a card number (already masked
-    by the tracker store when it came in an earlier turn)."""
-    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
-    markers = (REDACTED_CARD, REDACTED_IBAN)
-    return any(any(m in t for m in markers) or contains_sensitive(t) for t in texts[-last_messages:])
+def card_number_was_typed(tracker: Tracker) -> bool:
+    """True when the customer's latest message held a card number or IBAN (masked by the
+    channel already, so the marker is what is left of it)."""
+    text = tracker.latest_message.get("text") or ""
+    return REDACTED_CARD in text or REDACTED_IBAN in text or contains_sensitive(text)
 
 
-class ValidateBillingForm(AccountFormValidation):
+class CardWarningFormValidation(AccountFormValidation):
+    """Billing flows warn, on the turn it happens, when a card number was typed."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if card_number_was_typed(tracker):
+            dispatcher.utter_message(text=CARD_WARNING)
+        return await super().run(dispatcher, tracker, domain)
+
+
+class ValidateBillingForm(CardWarningFormValidation):
     permission = "billing_ticket"
 
     def name(self) -> str:
@@ -60,8 +70,6 @@ class ActionLogBillingIssue(Action):
             conversation_id=tracker.sender_id,
             customer_id=customer.id,
         )
-        if card_number_was_typed(tracker):
-            dispatcher.utter_message(text=CARD_WARNING)
         dispatcher.utter_message(
             text=f"Thanks, I've opened billing ticket {ticket.reference}. Our billing team replies "
             "by e-mail within 1 business day, and any wrong charge is refunded in full."
@@ -69,7 +77,7 @@ class ActionLogBillingIssue(Action):
         return reset_flow_slots()
 
 
-class ValidatePaymentForm(AccountFormValidation):
+class ValidatePaymentForm(CardWarningFormValidation):
     permission = "update_payment"
 
     def name(self) -> str:
@@ -85,8 +93,6 @@ class ActionSendPaymentLink(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        if card_number_was_typed(tracker):
-            dispatcher.utter_message(text=CARD_WARNING)
         if tracker.get_slot("form_aborted"):
             return reset_flow_slots()
         customer, decision = account_decision(tracker, "update_payment")

@@ -102,8 +102,9 @@ def redact(text: str) -> str:
     """``text`` with every card number and IBAN replaced by a fixed marker."""
     if not text or not any(char.isdigit() for char in text):
         return text
-    text = _replace(text, _windows(text, _CARD_RUN, _card_like, 19), REDACTED_CARD)
-    return _replace(text, _windows(text, _IBAN_RUN, iban_valid, 34), REDACTED_IBAN)
+    # IBANs first: their digits alone could pass the Luhn check and hide the rest.
+    text = _replace(text, _windows(text, _IBAN_RUN, iban_valid, 34), REDACTED_IBAN)
+    return _replace(text, _windows(text, _CARD_RUN, _card_like, 19), REDACTED_CARD)
 
 
 # The names the rest of the code base used before IBANs were covered: the same function.

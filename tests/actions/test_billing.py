@@ -1,8 +1,13 @@
 from __future__ import annotations
 
-from actions.billing import ActionLogBillingIssue, ActionSendPaymentLink
+from actions.billing import (
+    ActionLogBillingIssue,
+    ActionSendPaymentLink,
+    ValidateBillingForm,
+    ValidatePaymentForm,
+)
 from assistant.store import Store
-from tests.actions.helpers import run_action
+from tests.actions.helpers import answer, run_action
 from tests.conftest import make_tracker
 
 CARD = "4111 1111 1111 1111"
@@ -34,9 +39,12 @@ def test_an_unverified_conversation_gets_no_payment_link_and_no_ticket(store: St
     assert "can't" in texts[0] and store.tickets_for_conversation(tracker.sender_id) == []
 
 
-def test_a_card_number_typed_in_chat_is_warned_about_and_never_echoed(store: Store) -> None:
-    text = f"here is my card {CARD} exp 12/27"
-    tracker = make_tracker(text=text, intent="update_payment", verified=1)
-    texts, _ = run_action(ActionSendPaymentLink(), tracker)
-    assert "never type card numbers" in texts[0]
-    assert all("4111" not in t for t in texts)
+def test_a_card_number_typed_in_a_billing_flow_is_warned_about_on_that_turn(store: Store) -> None:
+    for form in (ValidatePaymentForm(), ValidateBillingForm()):
+        tracker = make_tracker(
+            text="here is my card [REDACTED CARD] exp 12/27", intent="update_payment", verified=1
+        )
+        _, texts, _ = answer(form, tracker, "here is my card [REDACTED CARD] exp 12/27")
+        assert "never type card numbers" in texts[0]
+        _, texts, _ = answer(form, make_tracker(verified=1), "jane.doe@example.com")
+        assert not any("never type card numbers" in t for t in texts)

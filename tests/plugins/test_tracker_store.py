@@ -93,3 +93,47 @@ def test_a_cached_conversation_sees_what_another_process_stored(domain, tmp_path
     asyncio.run(first.save(seen))
     full = asyncio.run(second.retrieve_full_tracker("shared"))
     assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["one", "two", "three"]
+
+
+def stored_rows(tracker_store: RedactingSQLTrackerStore, sender: str) -> str:
+    with tracker_store.session_scope() as session:
+        rows = (
+            session.query(tracker_store.SQLEvent.data)
+            .filter(tracker_store.SQLEvent.sender_id == sender)
+            .all()
+        )
+    return " ".join(data for (data,) in rows)
+
+
+def test_a_one_time_code_typed_by_the_customer_never_reaches_the_database(tracker_store, domain) -> None:
+    code_message = UserUttered(
+        "it's 481 516", {"name": "inform", "confidence": 1.0},
+        entities=[{"entity": "order_id", "value": "481516", "start": 5, "end": 12}],
+    )  # fmt: skip
+    events = [
+        ActionExecuted("action_listen"), ActiveLoop("cancel_order_form"), SlotSet("order_id", "10001"),
+        SlotSet("requested_slot", "verification_code"), ActionExecuted("action_listen"), code_message,
+        SlotSet("verification_code", "it's 481 516"), SlotSet("order_id", "481516"),
+        ActionExecuted("cancel_order_form"), SlotSet("order_id", "10001"), SlotSet("verification_code", "verified"),
+        SlotSet("requested_slot", "confirmed"), ActionExecuted("action_listen"),
+        UserUttered("yes, order 10001 please", {"name": "affirm", "confidence": 1.0}),
+    ]  # fmt: skip
+    tracker = DialogueStateTracker.from_events("coded", events, domain.slots)
+    asyncio.run(tracker_store.save(tracker))
+    stored = stored_rows(tracker_store, "coded")
+    assert "481516" not in stored and "481 516" not in stored and "[CODE]" in stored
+    assert "yes, order 10001 please" in stored, "only what was typed while a code was asked is masked"
+    full = asyncio.run(tracker_store.retrieve_full_tracker("coded"))
+    assert full.get_slot("order_id") == "10001" and full.get_slot("verification_code") == "verified"
+
+
+def test_cards_and_ibans_in_messages_and_slots_are_masked_before_storage(tracker_store, domain) -> None:
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("card 4111-1111-1111-1111 and DE89 3704 0044 0532 0130 00", {"name": "inform", "confidence": 1.0}),
+        SlotSet("issue_details", "charged on 5555 5555 5555 4444"),
+    ]  # fmt: skip
+    asyncio.run(tracker_store.save(DialogueStateTracker.from_events("cards", events, domain.slots)))
+    stored = stored_rows(tracker_store, "cards")
+    assert "4111" not in stored and "5555" not in stored and "3704" not in stored
+    assert "[REDACTED CARD]" in stored and "[REDACTED IBAN]" in stored
