@@ -207,7 +207,7 @@ class WebChatHub:
         a conversation held through another channel (REST, WhatsApp ...)."""
         if identity.is_agent:
             return
-        tracker = await self.rooms.tracker(conversation_id)
+        tracker = await self.rooms.full_tracker(conversation_id)
         if from_other_channel(tracker):
             raise ForbiddenError("This conversation is not a web chat", {"conversation_id": conversation_id})
         if access.key_is_valid(self.secret, conversation_id, key):
@@ -278,7 +278,7 @@ class WebChatHub:
         key = data.get("access_key") if isinstance(data, dict) else None
         conversation_id = valid_conversation_id(requested or uuid.uuid4().hex)
         socket = await self._enter(sid, conversation_id, widget=False, key=key)
-        history, status = await self.rooms.history(await self.rooms.tracker(conversation_id))
+        history, status = await self.rooms.history(await self.rooms.full_tracker(conversation_id))
         participants = [self.rooms.bot] + await self.state.participants(conversation_id)
         joined = {
             "conversation_id": conversation_id,

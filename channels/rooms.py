@@ -165,7 +165,12 @@ class ConversationRooms:
             return None
 
     async def tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
+        """The conversation's current state (the tracker store may compact old turns)."""
         return await self.agent().tracker_store.retrieve(conversation_id)
+
+    async def full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
+        """Every stored event of the conversation: for its history and who may see it."""
+        return await self.agent().tracker_store.retrieve_full_tracker(conversation_id)
 
     async def history(self, tracker: Optional[DialogueStateTracker]) -> Tuple[List[Dict[str, Any]], str]:
         """The conversation's last messages and its status (``active`` or ``handed_off``)."""

@@ -104,7 +104,7 @@ class ConfiguredLockStore(LockStore):
 def redis_lock_store(url: str, key_prefix: str) -> AtomicRedisLockStore:
     """An ``AtomicRedisLockStore`` for a ``redis://[user:password@]host:port/db`` URL."""
     parts = urlsplit(url)
-    db = parts.path.lstrip("/") or "1"
+    db = parts.path.lstrip("/") or "0"  # as every Redis client reads a URL without a database
     return AtomicRedisLockStore(
         host=parts.hostname or "localhost",
         port=parts.port or 6379,

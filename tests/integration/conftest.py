@@ -147,3 +147,25 @@ def new_sender() -> str:
 
 
 __all__ = ["Server", "Stack", "say", "texts", "new_sender"]
+
+
+def new_processing_order(database_url: str, customer_id: int) -> int:
+    """A fresh, not yet shipped order of ``customer_id`` (tests that cancel one get their own)."""
+    import psycopg2
+
+    order_id = 60_000_000 + uuid.uuid4().int % 9_999_999
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT address, postcode FROM customers WHERE id = %s", (customer_id,))
+        address, postcode = cur.fetchone()
+        cur.execute(
+            "INSERT INTO orders (id, customer_id, items, total, status, placed_at, shipping_address, "
+            "shipping_postcode) VALUES (%s, %s, %s, 25.00, 'processing', now(), %s, %s)",
+            (
+                order_id,
+                customer_id,
+                '[{"name": "USB-C phone charger", "quantity": 1, "price": 25.0}]',
+                address,
+                postcode,
+            ),
+        )
+    return order_id
