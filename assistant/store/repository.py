@@ -63,6 +63,15 @@ class Store(OutboxOperations):
     def drop_schema(self) -> None:
         Base.metadata.drop_all(self.engine)
 
+    def missing_columns(self) -> List[str]:
+        """``table.column`` of every model column the database's tables lack."""
+        inspector = sa.inspect(self.engine)
+        missing = []
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in present]
+        return missing
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         session = self._sessions()

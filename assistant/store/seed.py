@@ -16,7 +16,9 @@ from typing import Dict, List, Optional
 
 import sqlalchemy as sa
 
+from assistant.settings import get_settings
 from assistant.store import Store, build_store
+from assistant.store.repository import create_db_engine
 from assistant.store.models import (
     PLAN_PRICES,
     ChannelIdentity,
@@ -191,6 +193,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reset", action="store_true", help="drop and recreate the tables first")
     args = parser.parse_args(argv)
+    if args.reset:
+        store = Store(create_db_engine(get_settings().database_url))
+        store.drop_schema()
     seeded = seed(build_store(), reset=args.reset)
     print("Seeded the demo store." if seeded else "The store already has data; left it as it is.")
 
