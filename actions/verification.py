@@ -174,6 +174,16 @@ class GuardedFormValidation(AbortableFormValidation):
         dispatcher.utter_message(text=code_sent_text(wording, address))
         return []
 
+    def extract_verification_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """A message holding a 6-digit code answers the code question, whatever NLU made of
+        it ("my code is 123456" is no question about promo codes)."""
+        text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("requested_slot") == CODE_SLOT and codes.typed_code(text) is not None:
+            return {CODE_SLOT: text}
+        return {}
+
     def validate_verification_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:

@@ -175,3 +175,13 @@ def test_a_new_session_forgets_the_previous_verification_and_keeps_harmless_cont
     assert slots["verification"] == "anonymous" and slots["customer_id"] is None
     assert slots["order_id"] == "48213"
     assert "email" not in slots and "order_access" not in slots
+
+
+def test_a_message_holding_the_code_answers_the_code_question_whatever_its_intent(store: Store) -> None:
+    form = ValidateCancelOrderForm()
+    tracker, _ = start_cancel(store)
+    code = latest_code(store)
+    tracker.latest_message = {"text": f"my code is {code}", "intent": {"name": "faq"}}
+    assert form.extract_verification_code(None, tracker, {}) == {"verification_code": f"my code is {code}"}
+    tracker.latest_message = {"text": "where is order 1234567", "intent": {"name": "order_status"}}
+    assert form.extract_verification_code(None, tracker, {}) == {}
