@@ -18,7 +18,6 @@ import sqlalchemy as sa
 
 from assistant.settings import get_settings
 from assistant.store import Store, build_store
-from assistant.store.repository import create_db_engine
 from assistant.store.models import (
     PLAN_PRICES,
     ChannelIdentity,
@@ -28,6 +27,7 @@ from assistant.store.models import (
     ReturnRequest,
     Subscription,
 )
+from assistant.store.repository import create_db_engine
 
 CATALOGUE = [
     ("Trail running shoes", 129.0), ("Waterproof rain jacket", 189.0), ("Merino wool socks", 19.0),
