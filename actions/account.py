@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms import AccountFormValidation, current_customer, reset_flow_slots
 from actions.links import PASSWORD_RESET, email_link
+from actions.once import once_per_message
 from actions.orders import fmt_date
 from actions.services import get_store
 from assistant.identifiers import normalise_email
@@ -39,6 +40,7 @@ class ActionSendPasswordReset(Action):
     def name(self) -> str:
         return "action_send_password_reset"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -99,6 +101,7 @@ class ActionUpdateAccount(Action):
     def name(self) -> str:
         return "action_update_account"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -129,6 +132,7 @@ class ActionDeleteAccount(Action):
     def name(self) -> str:
         return "action_delete_account"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms import AccountFormValidation, current_customer, reset_flow_slots
 from actions.links import PAYMENT_UPDATE, email_link
+from actions.once import once_per_message
 from actions.services import get_store
 from assistant.redaction import REDACTED_CARD, contains_card_number
 
@@ -39,6 +40,7 @@ class ActionLogBillingIssue(Action):
     def name(self) -> str:
         return "action_log_billing_issue"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -76,6 +78,7 @@ class ActionSendPaymentLink(Action):
     def name(self) -> str:
         return "action_send_payment_link"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

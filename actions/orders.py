@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import OrderFormValidation, reset_flow_slots
+from actions.once import once_per_message
 from actions.services import get_store
 from assistant.identifiers import parse_order_id
 from assistant.store import NotAllowed, NotFound
@@ -111,6 +112,7 @@ class ActionCancelOrder(Action):
     def name(self) -> str:
         return "action_cancel_order"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import OrderFormValidation, reset_flow_slots
+from actions.once import once_per_message
 from actions.orders import fmt_date
 from actions.services import get_store
 from assistant.store import NotAllowed, NotFound
@@ -49,6 +50,7 @@ class ActionCreateReturn(Action):
     def name(self) -> str:
         return "action_create_return"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import AccountFormValidation, current_customer, reset_flow_slots
+from actions.once import once_per_message
 from actions.orders import fmt_date
 from actions.services import get_store
 from assistant.identifiers import normalise_plan
@@ -52,6 +53,7 @@ class ActionCancelSubscription(Action):
     def name(self) -> str:
         return "action_cancel_subscription"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -103,6 +105,7 @@ class ActionChangePlan(Action):
     def name(self) -> str:
         return "action_change_plan"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

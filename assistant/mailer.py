@@ -19,7 +19,15 @@ logger = logging.getLogger(__name__)
 
 def deliver_outbox(store: Store, smtp_url: str, sender: str, timeout: float = 10) -> int:
     """Sends every unsent e-mail through ``smtp://[user:password@]host:port`` (``smtps://``
-    for implicit TLS); returns how many went out."""
+    for implicit TLS); returns how many went out. Inside a store transaction the sending waits
+    until it commits (an e-mail cannot be rolled back), and 0 is returned."""
+    if store.in_transaction():
+        store.after_commit(lambda: _deliver(store, smtp_url, sender, timeout))
+        return 0
+    return _deliver(store, smtp_url, sender, timeout)
+
+
+def _deliver(store: Store, smtp_url: str, sender: str, timeout: float) -> int:
     parts = urlsplit(smtp_url)
     client_class = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
     pending = store.unsent_emails()
