@@ -118,6 +118,7 @@ class OutageStack:
                 os.killpg(process.pid, signal.SIGKILL)
         self.redis.stop()
         self.postgres.destroy()
+        (self.workdir / "model.tar.gz").unlink(missing_ok=True)  # the logs stay
 
     def outage(self, kind: str) -> None:
         """Kills Redis (SIGKILL) or stops PostgreSQL immediately."""
