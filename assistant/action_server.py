@@ -52,8 +52,10 @@ class ReportingExecutor(ActionExecutor):
             raise  # Rasa's protocol: a form rejects a slot, an unknown action is a 404
         except Exception as error:  # every failure of an action is reported, never skipped
             retryable = is_transient(error)
-            logger.error("Action %s failed (%s): %s", name, "retryable" if retryable else "not retryable",
-                         error, exc_info=not retryable)  # fmt: skip
+            if retryable:
+                logger.warning("Action %s could not reach the store: %s", name, error)
+            else:
+                logger.error("Action %s failed", name, exc_info=error)
             return ActionFailure(name, retryable).response()
 
 

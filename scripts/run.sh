@@ -18,7 +18,7 @@ pids=()
 cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup INT TERM EXIT
 
-.venv/bin/rasa run actions --actions actions --port 5055 &
+.venv/bin/python -m assistant.action_server --actions actions --port 5055 &
 pids+=($!)
 .venv/bin/rasa run --enable-api "${auth[@]}" --cors "*" --port "$RASA_PORT" \
   --model models/current.tar.gz --endpoints endpoints.yml --credentials credentials.yml &
@@ -34,7 +34,7 @@ cat <<MSG
   REST webhook:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"where is my order 48213?"}'
   Web chat page: http://localhost:$RASA_PORT/webchat
   Terminal chat: .venv/bin/rasa shell -p 5006 --endpoints endpoints.yml   (in another terminal)
-  Action server: http://localhost:5055/health
+  Health:        http://localhost:$RASA_PORT/health/ready  (and /health/live; action server: :5055/health/ready)
   Press Ctrl-C to stop.
 
 MSG
