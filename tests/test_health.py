@@ -24,5 +24,8 @@ def test_an_unreachable_dependency_makes_it_unavailable_quickly() -> None:
     start = time.monotonic()
     body, status = readiness_report(asyncio.run(run_checks(probes, 1)))
     assert status == 503 and body["status"] == "unavailable" and time.monotonic() - start < 3
-    assert body["checks"]["database"]["ok"] is False and body["checks"]["database"]["error"] == "OperationalError"
+    assert (
+        body["checks"]["database"]["ok"] is False
+        and body["checks"]["database"]["error"] == "OperationalError"
+    )
     assert body["checks"]["redis"]["error"] == "ConnectionError"
