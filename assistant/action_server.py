@@ -8,7 +8,8 @@
   retried within ``STORE_RETRY_SECONDS`` (the whole action again: actions that change the store
   do so in one transaction, see actions/once.py); if it still fails, or the action raises
   anything else, the answer reports the failure (assistant/turn_failure.py) and the channel
-  fails the turn visibly, storing nothing.
+  fails the turn visibly, storing nothing (for channels that understand reports: REST today;
+  for the others the action fails as with rasa-sdk).
 - ``/health/live`` (the process serves HTTP) and ``/health/ready`` (the database answers) next to
   rasa-sdk's ``/health``.
 
@@ -36,7 +37,7 @@ from sanic.response import HTTPResponse
 from assistant.health import LIVENESS, Probe, database_probe, readiness_report, run_checks
 from assistant.retry import is_transient, retry_async
 from assistant.settings import Settings, get_settings
-from assistant.turn_failure import ActionFailure
+from assistant.turn_failure import ActionFailure, channel_fails_turns
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,9 @@ class ReportingExecutor(ActionExecutor):
             return await retry_async(super().run, action_call)
         except (ActionExecutionRejection, ActionNotFoundException):
             raise  # Rasa's protocol: a form rejects a slot, an unknown action is a 404
-        except Exception as error:  # every failure of an action is reported, never skipped
+        except Exception as error:  # reported, so the turn fails instead of going on without it
+            if not channel_fails_turns(action_call):
+                raise  # rasa-sdk's answer (500): this channel cannot fail a turn yet
             retryable = is_transient(error)
             if retryable:
                 logger.warning("Action %s could not reach the store: %s", name, error)

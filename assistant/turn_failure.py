@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 FAILURE_KEY = "northwind_turn_failed"
+# Channels whose output channel turns a report into the turn's failure. For the others the
+# action server fails the way rasa-sdk does (Rasa logs and skips the action), so that a report
+# never reaches a customer as a message. Add a channel here once its output raises on
+# ``failure_in`` (the web channel's reliability work).
+CHANNELS_THAT_FAIL_TURNS = frozenset({"rest"})
 
 
 class TurnFailed(Exception):
@@ -51,3 +56,9 @@ def failure_in(custom: Any) -> Optional[ActionFailure]:
         return None
     payload = custom[FAILURE_KEY]
     return ActionFailure(str(payload.get("action") or "an action"), bool(payload.get("retryable")))
+
+
+def channel_fails_turns(action_call: Dict[str, Any]) -> bool:
+    """True when the message being answered came in over a channel that understands reports."""
+    tracker = action_call.get("tracker") or {}
+    return tracker.get("latest_input_channel") in CHANNELS_THAT_FAIL_TURNS

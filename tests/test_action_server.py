@@ -70,9 +70,10 @@ def executor(monkeypatch: pytest.MonkeyPatch) -> ReportingExecutor:
     settings_module.get_settings.cache_clear()
 
 
-def call(executor: ReportingExecutor, name: str) -> Dict[str, Any]:
+def call(executor: ReportingExecutor, name: str, channel: str = "rest") -> Dict[str, Any]:
     tracker = {"sender_id": "s", "slots": {}, "latest_message": {}, "events": [], "paused": False,
-               "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}  # fmt: skip
+               "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen",
+               "latest_input_channel": channel}  # fmt: skip
     return asyncio.run(executor.run({"next_action": name, "tracker": tracker, "domain": {}}))
 
 
@@ -97,3 +98,8 @@ def test_a_bug_is_reported_at_once_as_not_retryable(executor: ReportingExecutor)
 def test_a_forms_rejection_still_reaches_rasa_as_such(executor: ReportingExecutor) -> None:
     with pytest.raises(ActionExecutionRejection):
         call(executor, "rejecting")
+
+
+def test_a_channel_that_cannot_fail_a_turn_gets_rasa_sdks_error(executor: ReportingExecutor) -> None:
+    with pytest.raises(KeyError):
+        call(executor, "buggy", channel="webchat")
