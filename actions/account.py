@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.forms import reset_flow_slots
 from actions.guards import AccountFormValidation, account_decision, account_holder, account_in
 from actions.links import PASSWORD_RESET, email_link
+from actions.once import once_per_message
 from actions.orders import fmt_date
 from actions.services import get_store
 from actions.verification import refusal
@@ -42,6 +43,7 @@ class ActionSendPasswordReset(Action):
     def name(self) -> str:
         return "action_send_password_reset"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -106,6 +108,7 @@ class ActionUpdateAccount(Action):
     def name(self) -> str:
         return "action_update_account"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -141,6 +144,7 @@ class ActionDeleteAccount(Action):
     def name(self) -> str:
         return "action_delete_account"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

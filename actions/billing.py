@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.forms import reset_flow_slots
 from actions.guards import AccountFormValidation, account_decision
 from actions.links import PAYMENT_UPDATE, email_link
+from actions.once import once_per_message
 from actions.services import get_store
 from actions.verification import refusal
 from assistant.identity.permissions import Decision
@@ -55,6 +56,7 @@ class ActionLogBillingIssue(Action):
     def name(self) -> str:
         return "action_log_billing_issue"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -90,6 +92,7 @@ class ActionSendPaymentLink(Action):
     def name(self) -> str:
         return "action_send_payment_link"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

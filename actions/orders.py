@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms import reset_flow_slots
 from actions.guards import OrderFormValidation, order_decision, order_in
+from actions.once import once_per_message
 from actions.services import get_store
 from actions.verification import refusal
 from assistant.identifiers import parse_order_id
@@ -135,6 +136,7 @@ class ActionCancelOrder(Action):
     def name(self) -> str:
         return "action_cancel_order"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms import reset_flow_slots
 from actions.guards import OrderFormValidation, order_decision, order_in
+from actions.once import once_per_message
 from actions.orders import NEED_PROOF, fmt_date
 from actions.services import get_settings, get_store
 from actions.verification import refusal
@@ -55,6 +56,7 @@ class ActionCreateReturn(Action):
     def name(self) -> str:
         return "action_create_return"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms import reset_flow_slots
 from actions.guards import AccountFormValidation, account_decision, account_in
+from actions.once import once_per_message
 from actions.orders import fmt_date
 from actions.services import get_store
 from actions.verification import refusal
@@ -76,6 +77,7 @@ class ActionCancelSubscription(Action):
     def name(self) -> str:
         return "action_cancel_subscription"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -159,6 +161,7 @@ class ActionChangePlan(Action):
     def name(self) -> str:
         return "action_change_plan"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

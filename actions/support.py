@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms import AbortableFormValidation, reset_flow_slots
 from actions.guards import account_holder
+from actions.once import once_per_message
 from actions.services import get_store
 from assistant.identifiers import parse_rating
 
@@ -40,6 +41,7 @@ class ActionLogComplaint(Action):
     def name(self) -> str:
         return "action_log_complaint"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -78,6 +80,7 @@ class ActionSaveFeedback(Action):
     def name(self) -> str:
         return "action_save_feedback"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -106,6 +109,7 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -150,6 +154,7 @@ class ActionDefaultFallback(Action):
     def name(self) -> str:
         return "action_default_fallback"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

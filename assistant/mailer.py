@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from functools import lru_cache
 from typing import Optional
@@ -60,11 +60,12 @@ def deliver_outbox(
     return sent
 
 
-def deliver_in_background(store: Store, settings: Settings) -> Optional[Future]:
-    """Starts delivering the outbox on a worker thread (when SMTP is configured)."""
-    if not settings.smtp_url:
-        return None
-    return _workers().submit(_deliver_logged, store, settings)
+def deliver_in_background(store: Store, settings: Settings) -> None:
+    """Starts delivering the outbox on a worker thread (when SMTP is configured); inside a store
+    transaction, once it has committed (an e-mail cannot be rolled back, and the worker would
+    not see the rows yet)."""
+    if settings.smtp_url:
+        store.after_commit(lambda: _workers().submit(_deliver_logged, store, settings))
 
 
 def _deliver_logged(store: Store, settings: Settings) -> int:

@@ -16,7 +16,7 @@ tracker store and the store apply it again as a safety net.
 from __future__ import annotations
 
 import re
-from typing import Callable, List, Tuple
+from typing import Any, Callable, List, Tuple
 
 REDACTED_CARD = "[REDACTED CARD]"
 REDACTED_IBAN = "[REDACTED IBAN]"
@@ -105,6 +105,18 @@ def redact(text: str) -> str:
     # IBANs first: their digits alone could pass the Luhn check and hide the rest.
     text = _replace(text, _windows(text, _IBAN_RUN, iban_valid, 34), REDACTED_IBAN)
     return _replace(text, _windows(text, _CARD_RUN, _card_like, 19), REDACTED_CARD)
+
+
+def redact_data(value: Any) -> Any:
+    """``value`` (JSON-like data: a message's metadata) with :func:`redact` applied to every
+    string in it, keys included."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(str(key)): redact_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_data(item) for item in value]
+    return value
 
 
 # The names the rest of the code base used before IBANs were covered: the same function.

@@ -21,7 +21,7 @@ from assistant.identity import links
 from assistant.identity.claims import CLAIM_KEY, issue_claim
 from assistant.identity.permissions import ANONYMOUS, IdentityState
 from assistant.identity.secret import identity_secret
-from assistant.redaction import redact
+from assistant.redaction import redact, redact_data
 from assistant.settings import get_settings
 from assistant.store import get_store
 from channels import access
@@ -326,7 +326,9 @@ class WebChatHub:
         content, identity = redact(content), socket.identity
         if identity.is_agent:
             return await self.rooms.agent_message(identity, conversation_id, content)
-        metadata = {key: _redacted(value) for key, value in metadata.items() if key not in RESERVED_METADATA}
+        metadata = redact_data(
+            {key: value for key, value in metadata.items() if key not in RESERVED_METADATA}
+        )
         metadata[CLAIM_KEY] = self._claim(socket, conversation_id)
         return await self.rooms.customer_message(identity, conversation_id, content, metadata)
 
@@ -353,17 +355,6 @@ def _written_by(tracker: Any, user_id: str) -> bool:
         and ((event.metadata or {}).get(msgs.SENDER_KEY) or {}).get("id") == user_id
         for event in tracker.events
     )
-
-
-def _redacted(value: Any) -> Any:
-    """Client metadata with card numbers and IBANs masked in its text."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {key: _redacted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redacted(item) for item in value]
-    return value
 
 
 def _field(data: Any, name: str) -> Any:

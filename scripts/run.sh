@@ -49,7 +49,7 @@ fi
 
 # The Rasa server reaches the action server through this copy of endpoints.yml.
 sed "s#http://localhost:5055/webhook#http://127.0.0.1:$ACTION_SERVER_PORT/webhook#" endpoints.yml > "$VAR/endpoints.yml"
-SANIC_HOST=$ACTION_SERVER_HOST .venv/bin/rasa run actions --actions actions --port "$ACTION_SERVER_PORT" &
+SANIC_HOST=$ACTION_SERVER_HOST .venv/bin/python -m assistant.action_server --actions actions --port "$ACTION_SERVER_PORT" &
 pids+=($!)
 cors=()
 [ -n "${RASA_CORS:-}" ] && cors=(--cors "$RASA_CORS")
@@ -72,6 +72,7 @@ cat <<MSG
   Terminal chat:  .venv/bin/rasa shell -p 5006 --endpoints $VAR/endpoints.yml   (in another terminal)
   Rasa HTTP API:  needs ?token=\$RASA_AUTH_TOKEN (in $VAR/rasa-auth-token unless you set it)
   E-mails:        ${SMTP_URL} $( [ "${SMTP_URL}" = "smtp://127.0.0.1:$DEMO_SMTP_PORT" ] && echo "(the demo mailbox: they are printed here)")
+  Health:         http://localhost:$RASA_PORT/health/ready and /health/live (action server: :$ACTION_SERVER_PORT/health/ready)
   Press Ctrl-C to stop.
 
 MSG

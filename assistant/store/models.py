@@ -230,6 +230,25 @@ class FailedAttempt(Base):
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
 
 
+class EffectRecord(Base):
+    """What an action did for one message of a conversation (its replies and events), written
+    in the same transaction as the action's change to the store; a retried message replays it
+    instead of changing the store again (assistant/effects.py)."""
+
+    __tablename__ = "effects"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False)
+    message_id = sa.Column(sa.String(255), nullable=False)
+    action = sa.Column(sa.String(100), nullable=False)
+    outcome = sa.Column(sa.JSON, nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("conversation_id", "message_id", "action", name="one_effect_per_message"),
+    )
+
+
 __all__ = [
     "ChannelIdentity",
     "VerificationCode",
@@ -245,6 +264,7 @@ __all__ = [
     "Handoff",
     "OutboundEmail",
     "AccountToken",
+    "EffectRecord",
     "ORDER_STATUSES",
     "PLANS",
     "PLAN_PRICES",

@@ -1,7 +1,8 @@
 """The store's business operations over SQLAlchemy, used by the actions and the admin API.
 
 Every method opens a short session, commits, and returns detached rows, so callers never hold
-a connection between conversation turns.
+a connection between conversation turns. Inside ``Store.transaction()`` the methods instead join
+that one transaction, so several calls (and a record of them) commit together or not at all.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -40,6 +43,18 @@ RETENTION_DISCOUNT_PERCENT = 25
 RETENTION_MONTHS = 3
 ERASURE_GRACE_DAYS = 30
 LINK_LIFETIME = timedelta(hours=1)
+
+
+@dataclass
+class _Transaction:
+    """The transaction that store calls of the current task join, and what runs after it commits."""
+
+    store: Store
+    session: Session
+    after_commit: List[Callable[[], object]] = field(default_factory=list)
+
+
+_current: ContextVar[Optional[_Transaction]] = ContextVar("store_transaction", default=None)
 
 
 def create_db_engine(url: str) -> sa.engine.Engine:
@@ -74,6 +89,13 @@ class Store(OutboxOperations):
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session that commits at the end, or the session of the ``transaction()`` in progress
+        (which then commits or rolls back everything at its own end). Store methods check
+        before they change anything, so one that raises leaves nothing behind in a transaction."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined.session
+            return
         session = self._sessions()
         try:
             yield session
@@ -83,6 +105,41 @@ class Store(OutboxOperations):
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Runs every store call made inside it (in this task) in one transaction: all of it
+        commits, or nothing does. Callbacks given to ``after_commit`` run once it committed."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined.session
+            return
+        with self.session() as session:
+            transaction = _Transaction(self, session)
+            token = _current.set(transaction)
+            try:
+                yield session
+            finally:
+                _current.reset(token)
+        for callback in transaction.after_commit:
+            callback()
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Runs ``callback`` once the transaction in progress commits (at once without one):
+        for what cannot be rolled back, such as sending an e-mail."""
+        joined = self._joined()
+        if joined is None:
+            callback()
+        else:
+            joined.after_commit.append(callback)
+
+    def in_transaction(self) -> bool:
+        """True inside ``transaction()`` (in this task)."""
+        return self._joined() is not None
+
+    def _joined(self) -> Optional[_Transaction]:
+        current = _current.get()
+        return current if current is not None and current.store is self else None
 
     # --- customers -------------------------------------------------------------------------
 

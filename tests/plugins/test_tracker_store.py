@@ -2,14 +2,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from assistant import settings as settings_module
 from assistant.plugins.tracker_store import RedactingSQLTrackerStore
+from tests.chaos.services import EphemeralPostgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -137,3 +143,104 @@ def test_cards_and_ibans_in_messages_and_slots_are_masked_before_storage(tracker
     stored = stored_rows(tracker_store, "cards")
     assert "4111" not in stored and "5555" not in stored and "3704" not in stored
     assert "[REDACTED CARD]" in stored and "[REDACTED IBAN]" in stored
+
+
+# --- reliability: retries, the cache after a failure, replies of a stored message ------------
+
+
+@pytest.fixture
+def short_retries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("STORE_RETRY_SECONDS", "0.5")
+    settings_module.get_settings.cache_clear()
+    yield
+    settings_module.get_settings.cache_clear()
+
+
+@pytest.fixture
+def postgres() -> Iterator[EphemeralPostgres]:
+    """A PostgreSQL of this test's own, which it may stop."""
+    server = EphemeralPostgres().start()
+    yield server
+    server.destroy()
+
+
+def user_turn(text: str, message_id: str, reply: str) -> list:
+    return [UserUttered(text, {"name": "greet", "confidence": 1.0}, message_id=message_id),
+            ActionExecuted("utter_greet"), BotUttered(reply), ActionExecuted("action_listen")]  # fmt: skip
+
+
+def test_a_failed_write_is_not_cached_and_the_next_turn_reads_the_database(
+    domain: Domain, postgres: EphemeralPostgres, short_retries: None
+) -> None:
+    store = RedactingSQLTrackerStore(domain=domain, url=postgres.url())
+    first = DialogueStateTracker.from_events("c", [ActionExecuted("action_listen"), *user_turn("one", "m1", "1")],
+                                             domain.slots)  # fmt: skip
+    asyncio.run(store.save(first))
+    second = asyncio.run(store.retrieve("c"))
+    for event in user_turn("two", "m2", "2"):
+        second.update(event)
+    postgres.stop()
+    with pytest.raises(sa.exc.OperationalError):
+        asyncio.run(store.save(second))
+    assert "c" not in store._cache, "the cache must not hold a turn the database lacks"
+    postgres.start()
+    again = asyncio.run(store.retrieve("c"))
+    assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["one"]
+
+
+def test_a_write_during_a_short_restart_is_retried_and_stored_once(
+    domain: Domain, postgres: EphemeralPostgres
+) -> None:
+    store = RedactingSQLTrackerStore(domain=domain, url=postgres.url())
+    tracker = DialogueStateTracker.from_events("c", [ActionExecuted("action_listen"), *user_turn("one", "m1", "1")],
+                                               domain.slots)  # fmt: skip
+    postgres.stop()
+    threading.Timer(0.7, postgres.start).start()
+    asyncio.run(store.save(tracker))  # waits for the database to come back (STORE_RETRY_SECONDS 5)
+    full = asyncio.run(store.retrieve_full_tracker("c"))
+    assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["one"]
+
+
+def test_a_write_whose_answer_was_lost_is_not_stored_twice(
+    tracker_store: RedactingSQLTrackerStore, domain: Domain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original, calls = SQLTrackerStore.save, []
+
+    async def commits_then_loses_the_answer(self, tracker):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        await original(self, tracker)
+        if len(calls) == 1:
+            raise sa.exc.OperationalError(
+                "COMMIT", {}, Exception("server closed the connection unexpectedly")
+            )
+
+    monkeypatch.setattr(SQLTrackerStore, "save", commits_then_loses_the_answer)
+    asyncio.run(
+        tracker_store.save(
+            DialogueStateTracker.from_events("c", [ActionExecuted("action_listen")], domain.slots)
+        )
+    )
+    tracker = asyncio.run(tracker_store.retrieve("c"))
+    for event in user_turn("one", "m1", "1"):
+        tracker.update(event)
+    calls.clear()
+    asyncio.run(tracker_store.save(tracker))
+    full = asyncio.run(tracker_store.retrieve_full_tracker("c"))
+    assert len(calls) == 1 and [e.text for e in full.events if isinstance(e, UserUttered)] == ["one"]
+
+
+def test_a_stored_message_id_finds_the_replies_that_followed_it(
+    tracker_store: RedactingSQLTrackerStore, domain: Domain
+) -> None:
+    events = [
+        ActionExecuted("action_listen"),
+        *user_turn("one", "m_1%", "first"),
+        *user_turn("two", "m-2", "second"),
+    ]
+    asyncio.run(tracker_store.save(DialogueStateTracker.from_events("c", events, domain.slots)))
+    assert [m["text"] for m in asyncio.run(tracker_store.stored_reply("c", "m_1%"))] == ["first"]
+    assert [m["text"] for m in asyncio.run(tracker_store.stored_reply("c", "m-2"))] == ["second"]
+    assert (
+        asyncio.run(tracker_store.stored_reply("c", "mx1%")) is None
+    ), "LIKE wildcards match only themselves"
+    assert asyncio.run(tracker_store.stored_reply("other", "m-2")) is None
