@@ -15,7 +15,8 @@ import requests
 SCRIPT: List[Tuple[str, str]] = [
     ("hi", "help"),
     ("where is my order", "order number"),
-    ("48213", "1Z999AA10123456784"),
+    ("48213", "postcode"),
+    ("62701", "1Z999AA10123456784"),
     ("your service is terrible", "complaint"),
     ("no", "anything else"),
     ("I want to give feedback", "rate your experience"),
