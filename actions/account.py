@@ -10,11 +10,15 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import AccountFormValidation, current_customer, reset_flow_slots
+from actions.forms import reset_flow_slots
+from actions.guards import AccountFormValidation, account_decision, account_holder, account_in
 from actions.links import PASSWORD_RESET, email_link
+from actions.once import once_per_message
 from actions.orders import fmt_date
 from actions.services import get_store
+from actions.verification import refusal
 from assistant.identifiers import normalise_email
+from assistant.identity.permissions import Decision
 from assistant.store import NotAllowed
 
 ACCOUNT_FIELDS = {
@@ -29,7 +33,7 @@ PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
 class ValidateResetPasswordForm(AccountFormValidation):
     """Accepts any well-formed address: the reply never reveals whether an account exists."""
 
-    reveal_unknown_accounts = False
+    permission = "reset_password"
 
     def name(self) -> str:
         return "validate_reset_password_form"
@@ -39,16 +43,19 @@ class ActionSendPasswordReset(Action):
     def name(self) -> str:
         return "action_send_password_reset"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        email = tracker.get_slot("email")
-        customer = current_customer(tracker)
+        customer = account_in(tracker)
         if customer is not None:
             email_link(customer.id, PASSWORD_RESET)
+        if account_holder(tracker) is not None:
+            where = "We've sent a link to reset your password to the e-mail address on your account."
+        else:
+            where = f"If there's an account for {tracker.get_slot('email')}, we've sent it a link to reset the password."
         dispatcher.utter_message(
-            text=f"If there's an account for {email}, we've sent it a link to reset the password. "
-            "It's valid for one hour. Check your spam folder if it doesn't arrive in a few minutes."
+            text=f"{where} It's valid for one hour. Check your spam folder if it doesn't arrive in a few minutes."
         )
         return reset_flow_slots()
 
@@ -72,6 +79,8 @@ def check_new_value(field: str, value: str) -> Optional[str]:
 
 
 class ValidateUpdateAccountForm(AccountFormValidation):
+    permission = "update_account"
+
     def name(self) -> str:
         return "validate_update_account_form"
 
@@ -99,11 +108,15 @@ class ActionUpdateAccount(Action):
     def name(self) -> str:
         return "action_update_account"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        customer = current_customer(tracker)
-        if tracker.get_slot("form_aborted") or customer is None:
+        if tracker.get_slot("form_aborted"):
+            return reset_flow_slots()
+        customer, decision = account_decision(tracker, "update_account")
+        if customer is None or decision is not Decision.ALLOW:
+            dispatcher.utter_message(text=refusal("update_account"))
             return reset_flow_slots()
         field, value = tracker.get_slot("account_field"), tracker.get_slot("new_value")
         try:
@@ -119,6 +132,8 @@ class ActionUpdateAccount(Action):
 
 
 class ValidateDeleteAccountForm(AccountFormValidation):
+    permission = "delete_account"
+
     def name(self) -> str:
         return "validate_delete_account_form"
 
@@ -129,11 +144,15 @@ class ActionDeleteAccount(Action):
     def name(self) -> str:
         return "action_delete_account"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        customer = current_customer(tracker)
-        if tracker.get_slot("form_aborted") or customer is None:
+        if tracker.get_slot("form_aborted"):
+            return reset_flow_slots()
+        customer, decision = account_decision(tracker, "delete_account")
+        if customer is None or decision is not Decision.ALLOW:
+            dispatcher.utter_message(text=refusal("delete_account"))
             return reset_flow_slots()
         if not tracker.get_slot("confirmed"):
             dispatcher.utter_message(text="Okay, your account stays as it is.")

@@ -10,10 +10,14 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import AccountFormValidation, current_customer, reset_flow_slots
+from actions.forms import reset_flow_slots
+from actions.guards import AccountFormValidation, account_decision
 from actions.links import PAYMENT_UPDATE, email_link
+from actions.once import once_per_message
 from actions.services import get_store
-from assistant.redaction import REDACTED_CARD, contains_card_number
+from actions.verification import refusal
+from assistant.identity.permissions import Decision
+from assistant.redaction import REDACTED_CARD, REDACTED_IBAN, contains_sensitive
 
 CARD_WARNING = (
     "For your security, please never type card numbers in this chat. I haven't kept the number "
@@ -21,14 +25,27 @@ CARD_WARNING = (
 )
 
 
-def card_number_was_typed(tracker: Tracker, last_messages: int = 5) -> bool:
-    """True when one of the customer's recent messages held a card number (already masked
-    by the tracker store when it came in an earlier turn)."""
-    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
-    return any(REDACTED_CARD in t or contains_card_number(t) for t in texts[-last_messages:])
+def card_number_was_typed(tracker: Tracker) -> bool:
+    """True when the customer's latest message held a card number or IBAN (masked by the
+    channel already, so the marker is what is left of it)."""
+    text = tracker.latest_message.get("text") or ""
+    return REDACTED_CARD in text or REDACTED_IBAN in text or contains_sensitive(text)
 
 
-class ValidateBillingForm(AccountFormValidation):
+class CardWarningFormValidation(AccountFormValidation):
+    """Billing flows warn, on the turn it happens, when a card number was typed."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if card_number_was_typed(tracker):
+            dispatcher.utter_message(text=CARD_WARNING)
+        return await super().run(dispatcher, tracker, domain)
+
+
+class ValidateBillingForm(CardWarningFormValidation):
+    permission = "billing_ticket"
+
     def name(self) -> str:
         return "validate_billing_form"
 
@@ -39,20 +56,22 @@ class ActionLogBillingIssue(Action):
     def name(self) -> str:
         return "action_log_billing_issue"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         if tracker.get_slot("form_aborted"):
             return reset_flow_slots()
-        customer = current_customer(tracker)
+        customer, decision = account_decision(tracker, "billing_ticket")
+        if customer is None or decision is not Decision.ALLOW:
+            dispatcher.utter_message(text=refusal("billing_ticket"))
+            return reset_flow_slots()
         ticket = get_store().create_ticket(
             "billing",
             tracker.get_slot("issue_details") or "",
             conversation_id=tracker.sender_id,
-            customer_id=customer.id if customer else None,
+            customer_id=customer.id,
         )
-        if card_number_was_typed(tracker):
-            dispatcher.utter_message(text=CARD_WARNING)
         dispatcher.utter_message(
             text=f"Thanks, I've opened billing ticket {ticket.reference}. Our billing team replies "
             "by e-mail within 1 business day, and any wrong charge is refunded in full."
@@ -60,11 +79,8 @@ class ActionLogBillingIssue(Action):
         return reset_flow_slots()
 
 
-class ValidatePaymentForm(AccountFormValidation):
-    """Any well-formed address is accepted so that the reply never tells whether it has an
-    account."""
-
-    reveal_unknown_accounts = False
+class ValidatePaymentForm(CardWarningFormValidation):
+    permission = "update_payment"
 
     def name(self) -> str:
         return "validate_payment_form"
@@ -76,17 +92,19 @@ class ActionSendPaymentLink(Action):
     def name(self) -> str:
         return "action_send_payment_link"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        if card_number_was_typed(tracker):
-            dispatcher.utter_message(text=CARD_WARNING)
-        email = tracker.get_slot("email")
-        customer = current_customer(tracker)
-        if customer is not None:
-            email_link(customer.id, PAYMENT_UPDATE)
+        if tracker.get_slot("form_aborted"):
+            return reset_flow_slots()
+        customer, decision = account_decision(tracker, "update_payment")
+        if customer is None or decision is not Decision.ALLOW:
+            dispatcher.utter_message(text=refusal("update_payment"))
+            return reset_flow_slots()
+        email_link(customer.id, PAYMENT_UPDATE)
         dispatcher.utter_message(
-            text=f"If {email} belongs to a Northwind account, we've just sent it a secure link to "
-            "update your payment method. The link works once, for one hour."
+            text="We've just e-mailed a secure link to the address on your account to update your "
+            "payment method. The link works once, for one hour."
         )
         return reset_flow_slots()

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from actions.services import get_settings, get_store
-from assistant.mailer import deliver_outbox
+from assistant.mailer import deliver_in_background
 
 PASSWORD_RESET = "password_reset"
 PAYMENT_UPDATE = "payment_update"
 
 
 def email_link(customer_id: int, purpose: str) -> None:
-    """Queues the e-mail with its token, then delivers the outbox when SMTP is configured."""
+    """Queues the e-mail with its token, then starts delivering the outbox (off the event loop)."""
     settings, store = get_settings(), get_store()
     base = settings.password_reset_url if purpose == PASSWORD_RESET else settings.payment_portal_url
     store.send_link(customer_id, purpose, base)
-    if settings.smtp_url:
-        deliver_outbox(store, settings.smtp_url, settings.mail_from)
+    deliver_in_background(store, settings)

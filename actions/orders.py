@@ -1,4 +1,9 @@
-"""Order status, order cancellation and shipping information."""
+"""Order status, order cancellation and shipping information.
+
+What is said about an order depends on who asks (actions.verification): its verified owner, or
+someone who gave the order's e-mail or postcode, hears everything; a customer the channel only
+claims to know hears the status, carrier and dates; anyone else is asked for proof first.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import OrderFormValidation, reset_flow_slots
+from actions.forms import reset_flow_slots
+from actions.guards import OrderFormValidation, order_decision, order_in
+from actions.once import once_per_message
 from actions.services import get_store
+from actions.verification import refusal
 from assistant.identifiers import parse_order_id
+from assistant.identity.permissions import Decision
 from assistant.store import NotAllowed, NotFound
 from assistant.store.models import Order
 
@@ -20,6 +29,10 @@ SHIPPING_OPTIONS = (
     "We ship with UPS, DHL, FedEx and USPS. Standard delivery takes 3-5 business days "
     "($5.99, free over $50) and express 1-2 business days ($14.99). Orders placed before "
     "2 pm ship the same day."
+)
+NEED_PROOF = (
+    "For your privacy I can only share an order's details once I know it's yours: ask me "
+    '"where is my order" and I\'ll check.'
 )
 
 
@@ -36,27 +49,37 @@ def describe_items(order: Order) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def describe_order(order: Order) -> str:
-    """One customer-facing sentence (or two) about where ``order`` is."""
+def describe_order(order: Order, full: bool = True) -> str:
+    """One customer-facing sentence (or two) about where ``order`` is; ``full`` adds the
+    tracking number and the delivery address."""
     head = f"Order {order.id} ({describe_items(order)})"
+    tracking = f", tracking number {order.tracking_number}" if full and order.tracking_number else ""
+    to = f" to {order.shipping_address}" if full and order.shipping_address else ""
     if order.status == "processing":
         eta = (
             f" It should arrive by {fmt_date(order.estimated_delivery)}." if order.estimated_delivery else ""
         )
-        return f"{head} was placed on {fmt_date(order.placed_at)} and is being prepared for shipping.{eta}"
+        return (
+            f"{head} was placed on {fmt_date(order.placed_at)} and is being prepared for shipping{to}.{eta}"
+        )
     if order.status == "shipped":
-        return (
-            f"{head} shipped on {fmt_date(order.shipped_at)} with {order.carrier}, tracking "
-            f"number {order.tracking_number}. Expected delivery: {fmt_date(order.estimated_delivery)}."
-        )
+        return (f"{head} shipped on {fmt_date(order.shipped_at)} with {order.carrier}{tracking}{to}. "
+                f"Expected delivery: {fmt_date(order.estimated_delivery)}.")  # fmt: skip
     if order.status == "delivered":
-        return (
-            f"{head} was delivered on {fmt_date(order.delivered_at)} by {order.carrier} "
-            f"(tracking number {order.tracking_number})."
-        )
+        return f"{head} was delivered on {fmt_date(order.delivered_at)} by {order.carrier}{tracking}{to}."
     if order.status == "cancelled":
         return f"{head} was cancelled on {fmt_date(order.cancelled_at)}."
     return f"{head} has been returned to us. Ask me about your refund status for the details."
+
+
+def order_answer(order: Order, decision: Decision) -> str:
+    """What may be told about ``order`` under ``decision``."""
+    if decision is Decision.ALLOW:
+        return describe_order(order)
+    if decision is Decision.ALLOW_BASIC:
+        return (describe_order(order, full=False) + " For the tracking number, tell me the "
+                "order's delivery postcode, or sign in.")  # fmt: skip
+    return NEED_PROOF
 
 
 class ValidateOrderStatusForm(OrderFormValidation):
@@ -75,15 +98,17 @@ class ActionCheckOrderStatus(Action):
     ) -> List[EventType]:
         if tracker.get_slot("form_aborted"):
             return reset_flow_slots("order_id", keep_offer=True)
-        order = get_store().get_order(int(tracker.get_slot("order_id")))
+        order = order_in(tracker)
         if order is None:
             dispatcher.utter_message(text="Sorry, I couldn't find that order any more.")
             return reset_flow_slots("order_id")
-        dispatcher.utter_message(text=describe_order(order))
+        dispatcher.utter_message(text=order_answer(order, order_decision(tracker, "view_order", order)))
         return reset_flow_slots()
 
 
 class ValidateCancelOrderForm(OrderFormValidation):
+    permission = "cancel_order"
+
     def name(self) -> str:
         return "validate_cancel_order_form"
 
@@ -106,29 +131,33 @@ class ValidateCancelOrderForm(OrderFormValidation):
 
 
 class ActionCancelOrder(Action):
-    """Cancels a not-yet-shipped order after the customer confirmed."""
+    """Cancels a not-yet-shipped order of the verified customer after they confirmed."""
 
     def name(self) -> str:
         return "action_cancel_order"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         if tracker.get_slot("form_aborted"):
             return reset_flow_slots()
-        order_id = int(tracker.get_slot("order_id"))
+        order = order_in(tracker)
+        if order is None or order_decision(tracker, "cancel_order", order) is not Decision.ALLOW:
+            dispatcher.utter_message(text=refusal("cancel_order"))
+            return reset_flow_slots()
         if not tracker.get_slot("confirmed"):
-            dispatcher.utter_message(text=f"Okay, I've left order {order_id} as it is.")
+            dispatcher.utter_message(text=f"Okay, I've left order {order.id} as it is.")
             return reset_flow_slots()
         try:
-            order = get_store().cancel_order(order_id)
+            order = get_store().cancel_order(order.id)
         except NotAllowed as exc:
             dispatcher.utter_message(
-                text=f"Sorry, order {order_id} can no longer be cancelled: it is {exc.reason}."
+                text=f"Sorry, order {order.id} can no longer be cancelled: it is {exc.reason}."
             )
             return reset_flow_slots()
         except NotFound:
-            dispatcher.utter_message(text=f"Sorry, I couldn't find order {order_id}.")
+            dispatcher.utter_message(text=f"Sorry, I couldn't find order {order.id}.")
             return reset_flow_slots("order_id")
         dispatcher.utter_message(
             text=f"Done: order {order.id} is cancelled. Your refund of ${order.total:.2f} goes back "
@@ -138,7 +167,8 @@ class ActionCancelOrder(Action):
 
 
 class ActionShippingInfo(Action):
-    """Shipping details of the order in the conversation, or our shipping options."""
+    """Shipping details of the order in the conversation (for whoever may see them), or our
+    shipping options."""
 
     def name(self) -> str:
         return "action_shipping_info"
@@ -152,12 +182,13 @@ class ActionShippingInfo(Action):
         if order is None:
             dispatcher.utter_message(text=SHIPPING_OPTIONS)
             return []
-        if order.status == "processing":
-            text = (
-                f"Order {order.id} hasn't shipped yet; it should leave our warehouse within "
-                f"1 business day and arrive by {fmt_date(order.estimated_delivery)}."
-            )
+        decision = order_decision(tracker, "view_order", order)
+        if decision is Decision.ALLOW and order.status == "processing":
+            text = (f"Order {order.id} hasn't shipped yet; it should leave our warehouse within "
+                    f"1 business day and arrive by {fmt_date(order.estimated_delivery)}.")  # fmt: skip
+        elif decision in (Decision.ALLOW, Decision.ALLOW_BASIC):
+            text = order_answer(order, decision)
         else:
-            text = describe_order(order)
+            text = f"{SHIPPING_OPTIONS} {NEED_PROOF}"
         dispatcher.utter_message(text=text)
         return []

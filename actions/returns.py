@@ -10,11 +10,16 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import OrderFormValidation, reset_flow_slots
-from actions.orders import fmt_date
-from actions.services import get_store
+from actions.forms import reset_flow_slots
+from actions.guards import OrderFormValidation, order_decision, order_in
+from actions.once import once_per_message
+from actions.orders import NEED_PROOF, fmt_date
+from actions.services import get_settings, get_store
+from actions.verification import refusal
+from assistant.identity.permissions import Decision
+from assistant.mailer import deliver_in_background
 from assistant.store import NotAllowed, NotFound
-from assistant.store.models import Order
+from assistant.store.models import Order, Refund
 
 
 def return_problem(order: Order, today: Optional[date] = None) -> Optional[str]:
@@ -36,6 +41,8 @@ def return_problem(order: Order, today: Optional[date] = None) -> Optional[str]:
 
 
 class ValidateReturnForm(OrderFormValidation):
+    permission = "create_return"
+
     def name(self) -> str:
         return "validate_return_form"
 
@@ -49,12 +56,17 @@ class ActionCreateReturn(Action):
     def name(self) -> str:
         return "action_create_return"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         if tracker.get_slot("form_aborted"):
             return reset_flow_slots(keep_offer=True)
-        order_id = int(tracker.get_slot("order_id"))
+        order = order_in(tracker)
+        if order is None or order_decision(tracker, "create_return", order) is not Decision.ALLOW:
+            dispatcher.utter_message(text=refusal("create_return"))
+            return reset_flow_slots()
+        order_id = order.id
         try:
             rma = get_store().create_return(order_id, tracker.get_slot("return_reason") or "")
         except (NotAllowed, NotFound):
@@ -62,10 +74,12 @@ class ActionCreateReturn(Action):
             text = return_problem(order) if order else None
             dispatcher.utter_message(text=text or f"Sorry, order {order_id} can't be returned.")
             return reset_flow_slots()
+        deliver_in_background(get_store(), get_settings())
         dispatcher.utter_message(
             text=f"Your return is approved. Your RMA number is {rma}. Pack the item with the RMA "
             "number on the parcel and drop it at any UPS point; we've e-mailed you a free return "
-            "label. Your refund is issued within 5 business days of the item reaching us."
+            "label with these instructions. Your refund is issued within 5 business days of the "
+            "item reaching us."
         )
         return reset_flow_slots()
 
@@ -86,28 +100,35 @@ class ActionCheckRefundStatus(Action):
     ) -> List[EventType]:
         if tracker.get_slot("form_aborted"):
             return reset_flow_slots("order_id", keep_offer=True)
-        order_id = int(tracker.get_slot("order_id"))
-        try:
-            refunds = get_store().refunds_for_order(order_id)
-        except NotFound:
-            dispatcher.utter_message(text=f"Sorry, I couldn't find order {order_id}.")
+        order = order_in(tracker)
+        if order is None:
+            dispatcher.utter_message(text="Sorry, I couldn't find that order any more.")
             return reset_flow_slots("order_id")
+        decision = order_decision(tracker, "view_order", order)
+        if decision not in (Decision.ALLOW, Decision.ALLOW_BASIC):
+            dispatcher.utter_message(text=NEED_PROOF)
+            return reset_flow_slots()
+        order_id = order.id
+        refunds = get_store().refunds_for_order(order_id)
         if not refunds:
             dispatcher.utter_message(
                 text=f"There's no refund on order {order_id}. If you'd like one, you can start a return "
                 "or cancel the order while it hasn't shipped."
             )
         for refund in refunds:
-            dispatcher.utter_message(text=describe_refund(order_id, refund))
+            dispatcher.utter_message(text=describe_refund(order_id, refund, decision is Decision.ALLOW))
         return reset_flow_slots()
 
 
-def describe_refund(order_id: int, refund) -> str:  # type: ignore[no-untyped-def]
-    amount = f"${refund.amount:.2f}"
+def describe_refund(order_id: int, refund: Refund, with_amount: bool = True) -> str:
+    """A refund's state; its amount only for whoever may see the order's details."""
+    what = (
+        f"Your refund of ${refund.amount:.2f} for order {order_id}"
+        if with_amount
+        else f"Your refund for order {order_id}"
+    )
     if refund.status == "completed":
-        return (f"Your refund of {amount} for order {order_id} was completed on "
-                f"{fmt_date(refund.completed_at)} to your {refund.method}. Banks can take up to "
-                "5 business days to show it.")  # fmt: skip
-    return (f"Your refund of {amount} for order {order_id} is {refund.status} since "
-            f"{fmt_date(refund.created_at)}; it should reach your {refund.method} within 5-7 "
-            "business days.")  # fmt: skip
+        return (f"{what} was completed on {fmt_date(refund.completed_at)} to your {refund.method}. "
+                "Banks can take up to 5 business days to show it.")  # fmt: skip
+    return (f"{what} is {refund.status} since {fmt_date(refund.created_at)}; it should reach your "
+            f"{refund.method} within 5-7 business days.")  # fmt: skip

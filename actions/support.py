@@ -17,7 +17,9 @@ from rasa_sdk.events import (
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import AbortableFormValidation, current_customer, reset_flow_slots
+from actions.forms import AbortableFormValidation, reset_flow_slots
+from actions.guards import account_holder
+from actions.once import once_per_message
 from actions.services import get_store
 from assistant.identifiers import parse_rating
 
@@ -39,10 +41,11 @@ class ActionLogComplaint(Action):
     def name(self) -> str:
         return "action_log_complaint"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        customer = current_customer(tracker)
+        customer = account_holder(tracker)  # only a customer the channel or a code vouched for
         ticket = get_store().create_ticket(
             "complaint",
             tracker.latest_message.get("text") or "",
@@ -77,6 +80,7 @@ class ActionSaveFeedback(Action):
     def name(self) -> str:
         return "action_save_feedback"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -105,6 +109,7 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -149,6 +154,7 @@ class ActionDefaultFallback(Action):
     def name(self) -> str:
         return "action_default_fallback"
 
+    @once_per_message
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:

@@ -1,46 +1,130 @@
-"""Delivers the store's outbox of customer e-mails (reset and payment links) over SMTP.
+"""Delivers the store's outbox of customer e-mails (links, codes, return labels) over SMTP.
 
-The actions queue an e-mail in the same transaction as the token it carries, then call
-``deliver_outbox``; with no ``SMTP_URL`` configured the e-mails wait in the outbox (the demo's
-embedded default). An e-mail that fails to send stays unsent and goes out on the next call.
+Actions queue an e-mail in the same transaction as what it reports, then call
+:func:`deliver_in_background`, which sends on a worker thread so the action server's event loop
+never waits for SMTP. With no ``SMTP_URL`` (the bare-machine default) e-mails wait in the
+outbox. Each e-mail is claimed before it is sent, so two workers (threads or processes) never
+send it twice; one that fails goes back to the outbox for the next delivery, and fails for good
+after a permanent SMTP error or too many tries.
+
+``smtp://user:password@host:587`` authenticates only after STARTTLS (a server that does not
+offer it is refused); ``smtps://`` uses TLS from the start. ``SMTP_CA_FILE`` names the CA
+bundle to trust for a private mail server. Without a user, plain SMTP to a relay is allowed.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
+from functools import lru_cache
+from typing import Optional
 from urllib.parse import unquote, urlsplit
 
+from assistant.settings import Settings
 from assistant.store import Store
+from assistant.store.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 
 
-def deliver_outbox(store: Store, smtp_url: str, sender: str, timeout: float = 10) -> int:
-    """Sends every unsent e-mail through ``smtp://[user:password@]host:port`` (``smtps://``
-    for implicit TLS); returns how many went out."""
-    parts = urlsplit(smtp_url)
-    client_class = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
-    pending = store.unsent_emails()
-    if not pending:
-        return 0
-    sent = 0
+class InsecureSmtpError(smtplib.SMTPException):
+    """The server would have us send credentials without TLS."""
+
+
+def deliver_outbox(
+    store: Store, smtp_url: str, sender: str, timeout: float = 10, ca_file: Optional[str] = None
+) -> int:
+    """Sends every unsent e-mail it can claim; returns how many went out."""
+    sent, client = 0, None
     try:
-        with client_class(parts.hostname or "localhost", parts.port or 25, timeout=timeout) as smtp:
-            if parts.username:
-                smtp.login(unquote(parts.username), unquote(parts.password or ""))
-            for mail in pending:
-                smtp.send_message(_message(sender, mail.to_address, mail.subject, mail.body))
-                store.mark_email_sent(mail.id)
-                sent += 1
-    except (OSError, smtplib.SMTPException) as exc:
-        logger.warning("Could not deliver the outbox over SMTP (%s); will retry.", exc)
+        while (mail := store.claim_next_email()) is not None:
+            try:
+                client = client or _connect(smtp_url, timeout, ca_file)
+                client.send_message(_message(sender, mail))
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+                store.release_email(mail.id, _describe(exc), permanent=_permanent(exc))
+                continue
+            except (OSError, smtplib.SMTPException) as exc:
+                store.release_email(mail.id, _describe(exc))
+                logger.warning(
+                    "Could not deliver e-mail %s over SMTP (%s); will retry.", mail.id, _describe(exc)
+                )
+                break
+            store.mark_email_sent(mail.id)
+            sent += 1
+    finally:
+        _quit(client)
     return sent
 
 
-def _message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+def deliver_in_background(store: Store, settings: Settings) -> None:
+    """Starts delivering the outbox on a worker thread (when SMTP is configured); inside a store
+    transaction, once it has committed (an e-mail cannot be rolled back, and the worker would
+    not see the rows yet)."""
+    if settings.smtp_url:
+        store.after_commit(lambda: _workers().submit(_deliver_logged, store, settings))
+
+
+def _deliver_logged(store: Store, settings: Settings) -> int:
+    try:
+        return deliver_outbox(
+            store, str(settings.smtp_url), settings.mail_from, ca_file=settings.smtp_ca_file
+        )
+    except Exception:
+        logger.exception("Outbox delivery failed")
+        return 0
+
+
+@lru_cache(maxsize=1)
+def _workers() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="mailer")
+
+
+def _connect(smtp_url: str, timeout: float, ca_file: Optional[str]) -> smtplib.SMTP:
+    parts = urlsplit(smtp_url)
+    host, context = parts.hostname or "localhost", ssl.create_default_context(cafile=ca_file)
+    if parts.scheme == "smtps":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(host, parts.port or 25, timeout=timeout)
+        if parts.username:
+            client.ehlo()
+            if not client.has_extn("starttls"):
+                client.quit()
+                raise InsecureSmtpError("the server does not offer STARTTLS; refusing to send credentials")
+            client.starttls(context=context)
+            client.ehlo()
+    if parts.username:
+        client.login(unquote(parts.username), unquote(parts.password or ""))
+    return client
+
+
+def _message(sender: str, mail: OutboundEmail) -> EmailMessage:
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message["From"], message["To"], message["Subject"] = sender, mail.to_address, mail.subject
+    body = mail.body.replace("{secret}", mail.secret) if mail.secret else mail.body
     message.set_content(body)
     return message
+
+
+def _permanent(exc: smtplib.SMTPException) -> bool:
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code = min((c for c, _ in exc.recipients.values()), default=None)
+    return isinstance(code, int) and 500 <= code < 600
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:255]
+
+
+def _quit(client: Optional[smtplib.SMTP]) -> None:
+    if client is None:
+        return
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()

@@ -32,8 +32,22 @@ class Settings:
     password_reset_url: str = "https://account.northwind.example/reset"
     return_window_days: int = 30
     smtp_url: Optional[str] = None
+    smtp_ca_file: Optional[str] = None
+    identity_secret: Optional[str] = None
     mail_from: str = "Northwind Support <support@northwind.example>"
     max_order_id_attempts: int = 3
+    # Reliability (issue 7): how long a turn may take, how long a lost connection to
+    # PostgreSQL or Redis is retried inside it, what a client is told to wait before retrying.
+    turn_timeout_seconds: float = 10.0
+    store_retry_seconds: float = 5.0
+    retry_after_seconds: int = 2
+    health_timeout_seconds: float = 1.0
+    # The REST webhook's body (channels/rest.py).
+    rest_max_message_chars: int = 5000
+    rest_max_metadata_bytes: int = 4096
+    rest_max_body_bytes: int = 65536
+    # Interface the action server binds to (SANIC_HOST): loopback unless told otherwise.
+    action_server_host: str = "127.0.0.1"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -44,6 +58,13 @@ class Settings:
             _check_scheme("REDIS_URL", self.redis_url, ("redis", "rediss"))
         if self.smtp_url:
             _check_scheme("SMTP_URL", self.smtp_url, ("smtp", "smtps"))
+        if self.identity_secret is not None and len(self.identity_secret) < 16:
+            raise ConfigError("IDENTITY_SECRET must be at least 16 characters")
+        _check_positive(self, ("turn_timeout_seconds", "store_retry_seconds", "retry_after_seconds",
+                               "health_timeout_seconds", "rest_max_message_chars",
+                               "rest_max_metadata_bytes", "rest_max_body_bytes"))  # fmt: skip
+        if self.store_retry_seconds >= self.turn_timeout_seconds:
+            raise ConfigError("STORE_RETRY_SECONDS must be shorter than TURN_TIMEOUT_SECONDS")
 
     @property
     def tracker_store_url(self) -> str:
@@ -66,7 +87,17 @@ class Settings:
             password_reset_url=env.get("PASSWORD_RESET_URL", cls.password_reset_url),
             return_window_days=_int(env, "RETURN_WINDOW_DAYS", cls.return_window_days),
             smtp_url=env.get("SMTP_URL") or None,
+            smtp_ca_file=env.get("SMTP_CA_FILE") or None,
+            identity_secret=env.get("IDENTITY_SECRET") or None,
             mail_from=env.get("MAIL_FROM", cls.mail_from),
+            turn_timeout_seconds=_float(env, "TURN_TIMEOUT_SECONDS", cls.turn_timeout_seconds),
+            store_retry_seconds=_float(env, "STORE_RETRY_SECONDS", cls.store_retry_seconds),
+            retry_after_seconds=_int(env, "RETRY_AFTER_SECONDS", cls.retry_after_seconds),
+            health_timeout_seconds=_float(env, "HEALTH_TIMEOUT_SECONDS", cls.health_timeout_seconds),
+            rest_max_message_chars=_int(env, "REST_MAX_MESSAGE_CHARS", cls.rest_max_message_chars),
+            rest_max_metadata_bytes=_int(env, "REST_MAX_METADATA_BYTES", cls.rest_max_metadata_bytes),
+            rest_max_body_bytes=_int(env, "REST_MAX_BODY_BYTES", cls.rest_max_body_bytes),
+            action_server_host=env.get("SANIC_HOST") or cls.action_server_host,
         )
 
 
@@ -74,6 +105,22 @@ def _check_scheme(name: str, url: str, schemes: tuple) -> None:
     scheme = url.split(":", 1)[0].split("+", 1)[0]
     if scheme not in schemes:
         raise ConfigError(f"{name} must start with one of {schemes}, got {url.split(':', 1)[0]!r}")
+
+
+def _check_positive(settings: Settings, names: tuple) -> None:
+    for name in names:
+        if not getattr(settings, name) > 0:
+            raise ConfigError(f"{name.upper()} must be greater than 0, got {getattr(settings, name)!r}")
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -4,23 +4,36 @@ conversation events of the seed API). Messages go through :class:`ConversationRo
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
 import math
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, Set, Tuple
+from typing import Any, Awaitable, Callable, Dict, Optional, Set, Tuple
 
+from rasa.shared.core.events import UserUttered
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
+from assistant.identity import links
+from assistant.identity.claims import CLAIM_KEY, issue_claim
+from assistant.identity.permissions import ANONYMOUS, IdentityState
+from assistant.identity.secret import identity_secret
+from assistant.redaction import redact, redact_data
+from assistant.settings import get_settings
+from assistant.store import get_store
+from channels import access
 from channels import messages as msgs
 from channels.auth import Identity, anonymous_identity, client_ip, decode_token, token_from
 from channels.config import WebChatConfig
 from channels.errors import AuthError, ChannelError, ForbiddenError, RateLimitError, ValidationError
 from channels.rooms import ConversationRooms, events_room, from_other_channel, widget_room
 from channels.state import ChannelState, ConnectionCounter, MemoryState
+
+ANONYMOUS_OWNER = "anonymous"  # owner of a conversation an anonymous visitor started (key holders)
+RESERVED_METADATA = (CLAIM_KEY, msgs.SENDER_KEY, "message_id")
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +54,12 @@ def valid_conversation_id(value: Any) -> str:
 
 @dataclass
 class SocketState:
-    """What this process knows about one connected socket."""
+    """What this process knows about one connected socket: who is on it (``identity``) and,
+    for a signed-in customer, which store customer that is (``customer``)."""
 
     identity: Identity
     address: str
+    customer: IdentityState = ANONYMOUS
     conversations: Set[str] = field(default_factory=set)
 
 
@@ -112,13 +127,25 @@ class WebChatHub:
             identity = self.authenticate(auth, environ)
         except AuthError as exc:
             raise SocketRefused(exc.message, exc.to_payload()) from exc
+        customer = await self._customer_of(identity)
         address = self._address(environ)
         if not self.connections.acquire(address):
             error = RateLimitError(
                 "Too many connections from this address", {"limit": self.config.connections_per_ip}
             )
             raise SocketRefused(error.message, error.to_payload())
-        self.sockets[sid] = SocketState(identity, address)
+        self.sockets[sid] = SocketState(identity, address, customer)
+
+    async def _customer_of(self, identity: Identity) -> IdentityState:
+        """The store customer a signed-in web login is linked to (assistant.identity.links)."""
+        if identity.anonymous or identity.is_agent:
+            return ANONYMOUS
+        try:
+            return await asyncio.to_thread(links.resolve, get_store(), links.WEBCHAT, identity.id, "jwt")
+        except Exception as exc:
+            logger.exception("webchat: could not look up the customer of %s", identity.id)
+            error = ChannelError("The assistant is not ready yet", code="SERVICE_UNAVAILABLE")
+            raise SocketRefused(error.message, error.to_payload()) from exc
 
     def authenticate(self, auth: Any, environ: Dict[str, Any]) -> Identity:
         token = token_from(auth, environ)
@@ -152,9 +179,11 @@ class WebChatHub:
 
     # rooms
 
-    async def _enter(self, sid: str, conversation_id: str, widget: bool) -> SocketState:
+    async def _enter(
+        self, sid: str, conversation_id: str, widget: bool, key: Optional[str] = None
+    ) -> SocketState:
         socket = self._socket(sid)
-        await self._authorize(socket.identity, conversation_id)
+        await self._authorize(socket.identity, conversation_id, key)
         room = widget_room(conversation_id) if widget else events_room(conversation_id)
         await maybe_await(self.sio.enter_room(sid, room))
         if conversation_id in socket.conversations:
@@ -171,22 +200,32 @@ class WebChatHub:
         """Whether another socket of ``user_id`` (another tab) is in the conversation."""
         return any(person["id"] == user_id for person in await self.state.participants(conversation_id))
 
-    async def _authorize(self, identity: Identity, conversation_id: str) -> None:
-        """Agents join any conversation. A signed-in customer owns the conversations they join
-        first; anonymous visitors hold an unguessable id and cannot join a customer's; neither
-        joins a conversation held through another channel (REST, WhatsApp ...)."""
+    async def _authorize(self, identity: Identity, conversation_id: str, key: Optional[str]) -> None:
+        """Agents join any conversation. A signed-in customer owns the conversations they start
+        (or join first); an anonymous visitor owns the one they start and proves it later with
+        its access key (channels/access.py); knowing an id is never enough. Customers never join
+        a conversation held through another channel (REST, WhatsApp ...)."""
         if identity.is_agent:
             return
-        if from_other_channel(await self.rooms.tracker(conversation_id)):
+        tracker = await self.rooms.full_tracker(conversation_id)
+        if from_other_channel(tracker):
             raise ForbiddenError("This conversation is not a web chat", {"conversation_id": conversation_id})
-        if identity.anonymous:
-            owner = await self.state.owner(conversation_id)
-        else:
-            owner = await self.state.claim_owner(conversation_id, identity.id)
-        if owner is not None and owner != identity.id:
+        if access.key_is_valid(self.secret, conversation_id, key):
+            return
+        owner = await self.state.owner(conversation_id)
+        wanted = ANONYMOUS_OWNER if identity.anonymous else identity.id
+        if owner is None and (tracker is None or not tracker.events or _written_by(tracker, wanted)):
+            owner = await self.state.claim_owner(conversation_id, wanted)
+            if owner == wanted:
+                return
+        if identity.anonymous or owner != identity.id:
             raise ForbiddenError(
                 "This conversation belongs to someone else", {"conversation_id": conversation_id}
             )
+
+    @property
+    def secret(self) -> bytes:
+        return identity_secret(get_settings())
 
     async def _depart(self, sid: str, socket: SocketState, conversation_id: str) -> None:
         socket.conversations.discard(conversation_id)
@@ -208,16 +247,20 @@ class WebChatHub:
 
     async def on_session_request(self, sid: str, data: Any) -> None:
         requested = data.get("session_id") if isinstance(data, dict) else None
-        conversation_id = valid_conversation_id(requested or uuid.uuid4().hex)
-        await self._enter(sid, conversation_id, widget=True)
-        await self.sio.emit("session_confirm", conversation_id, to=sid)
+        conversation_id, key = (
+            access.split_session_id(requested) if isinstance(requested, str) else ("", None)
+        )
+        conversation_id = valid_conversation_id(conversation_id or uuid.uuid4().hex)
+        await self._enter(sid, conversation_id, widget=True, key=key)
+        await self.sio.emit("session_confirm", access.widget_session_id(self.secret, conversation_id), to=sid)
 
     async def on_user_uttered(self, sid: str, data: Any) -> None:
-        if not isinstance(data, dict) or not data.get("session_id"):
+        if not isinstance(data, dict) or not isinstance(data.get("session_id"), str):
             raise ValidationError(
                 "user_uttered needs the session_id of a session_request", {"field": "session_id"}
             )
-        socket, conversation_id = self._member_conversation(sid, {"conversation_id": data["session_id"]})
+        conversation_id, _ = access.split_session_id(data["session_id"])
+        socket, conversation_id = self._member_conversation(sid, {"conversation_id": conversation_id})
         text = data.get("message", "")
         if not isinstance(text, str):
             raise ValidationError("message must be text", {"field": "message"})
@@ -226,15 +269,16 @@ class WebChatHub:
             metadata = _json_object(metadata)
         if not isinstance(metadata, dict):
             raise ValidationError("customData must be an object", {"field": "customData"})
-        await self.route_message(socket.identity, conversation_id, text, metadata)
+        await self.route_message(socket, conversation_id, text, metadata)
 
     # conversation protocol
 
     async def on_join(self, sid: str, data: Any) -> None:
         requested = data.get("conversation_id") if isinstance(data, dict) else None
+        key = data.get("access_key") if isinstance(data, dict) else None
         conversation_id = valid_conversation_id(requested or uuid.uuid4().hex)
-        await self._enter(sid, conversation_id, widget=False)
-        history, status = await self.rooms.history(await self.rooms.tracker(conversation_id))
+        socket = await self._enter(sid, conversation_id, widget=False, key=key)
+        history, status = await self.rooms.history(await self.rooms.full_tracker(conversation_id))
         participants = [self.rooms.bot] + await self.state.participants(conversation_id)
         joined = {
             "conversation_id": conversation_id,
@@ -242,6 +286,8 @@ class WebChatHub:
             "messages": history,
             "status": status,
         }
+        if not socket.identity.is_agent:  # the key that lets this browser come back
+            joined["access_key"] = access.access_key(self.secret, conversation_id)
         await self.sio.emit("conversation_joined", joined, to=sid)
 
     async def on_leave(self, sid: str, data: Any) -> None:
@@ -264,20 +310,51 @@ class WebChatHub:
             raise ValidationError("content must be non-empty text", {"field": "content"})
         attachments = data.get("attachments")
         metadata = {"attachments": attachments} if isinstance(attachments, list) and attachments else {}
-        await self.route_message(socket.identity, conversation_id, content, metadata)
+        await self.route_message(socket, conversation_id, content, metadata)
 
     # messages
 
     async def route_message(
         self,
-        identity: Identity,
+        socket: SocketState,
         conversation_id: str,
         content: str,
         metadata: Dict[str, Any],
     ) -> Dict[str, Any]:
+        """Masks card numbers and IBANs before anyone sees the message, then hands it on: a
+        customer's with the signed claim of who they are (assistant.identity.claims)."""
+        content, identity = redact(content), socket.identity
         if identity.is_agent:
             return await self.rooms.agent_message(identity, conversation_id, content)
+        metadata = redact_data(
+            {key: value for key, value in metadata.items() if key not in RESERVED_METADATA}
+        )
+        metadata[CLAIM_KEY] = self._claim(socket, conversation_id)
         return await self.rooms.customer_message(identity, conversation_id, content, metadata)
+
+    def _claim(self, socket: SocketState, conversation_id: str) -> Dict[str, Any]:
+        signed_in = not socket.identity.anonymous
+        return issue_claim(
+            self.secret,
+            conversation_id,
+            links.WEBCHAT,
+            socket.customer,
+            external_id=socket.identity.id if signed_in else None,
+            method="jwt" if signed_in else "none",
+            linkable=signed_in,
+        )
+
+
+def _written_by(tracker: Any, user_id: str) -> bool:
+    """Whether the signed-in ``user_id`` wrote in this conversation (its owner, whose claim
+    this process forgot, e.g. after a restart without Redis)."""
+    if user_id == ANONYMOUS_OWNER:
+        return False
+    return any(
+        isinstance(event, UserUttered)
+        and ((event.metadata or {}).get(msgs.SENDER_KEY) or {}).get("id") == user_id
+        for event in tracker.events
+    )
 
 
 def _field(data: Any, name: str) -> Any:

@@ -75,7 +75,8 @@ class ConversationRooms:
         ``max_concurrent_turns`` other turns run."""
         await self.admit(conversation_id, content)
         async with self.turns:
-            ai = await self._analyse(content)
+            parse_data = await self._parse(content)
+            ai = msgs.ai_metadata(parse_data, content)
             message = msgs.message(conversation_id, content, identity.public(), ai=ai)
             await self.emit_message(conversation_id, message)
             quiet = await self.state.status(conversation_id) == HANDED_OFF
@@ -84,8 +85,16 @@ class ConversationRooms:
             try:
                 meta = {**metadata, msgs.SENDER_KEY: identity.public(), "message_id": message["id"]}
                 output = self.output_factory(self, ai)
+                # Rasa uses this parse instead of parsing again: one NLU run per message.
                 await self.on_new_message(
-                    UserMessage(content, output, conversation_id, input_channel=CHANNEL, metadata=meta)
+                    UserMessage(
+                        content,
+                        output,
+                        conversation_id,
+                        parse_data=parse_data,
+                        input_channel=CHANNEL,
+                        metadata=meta,
+                    )  # fmt: skip
                 )
             finally:
                 if not quiet:
@@ -145,18 +154,23 @@ class ConversationRooms:
             details = {"limit": per_minute, "window": "1 minute", "retry_after": math.ceil(retry_after)}
             raise RateLimitError("Too many messages in this conversation", details)
 
-    async def _analyse(self, content: str) -> Dict[str, Any]:
+    async def _parse(self, content: str) -> Optional[Dict[str, Any]]:
+        """Rasa's NLU parse of the message: it feeds ``ai_metadata`` and the turn itself."""
         try:
-            parse_data = await self.agent().parse_message(content)
+            return await self.agent().parse_message(content)
         except ChannelError:
             raise
         except Exception:
             logger.warning("webchat: could not analyse a message", exc_info=True)
-            parse_data = None
-        return msgs.ai_metadata(parse_data, content)
+            return None
 
     async def tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
+        """The conversation's current state (the tracker store may compact old turns)."""
         return await self.agent().tracker_store.retrieve(conversation_id)
+
+    async def full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
+        """Every stored event of the conversation: for its history and who may see it."""
+        return await self.agent().tracker_store.retrieve_full_tracker(conversation_id)
 
     async def history(self, tracker: Optional[DialogueStateTracker]) -> Tuple[List[Dict[str, Any]], str]:
         """The conversation's last messages and its status (``active`` or ``handed_off``)."""

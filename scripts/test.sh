@@ -5,13 +5,15 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" SQLALCHEMY_SILENCE_UBER_WARNING=1
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 echo "== rasa data validate"
 .venv/bin/python scripts/validate_data.py
 
-echo "== rasa train"
-.venv/bin/rasa train --fixed-model-name current --quiet
+echo "== rasa train (skipped when data, config and domain are unchanged)"
+started=$SECONDS
+.venv/bin/rasa train --fixed-model-name current
+echo "   model ready in $((SECONDS - started)) s"
 
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

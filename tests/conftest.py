@@ -4,6 +4,8 @@ trackers for calling actions directly."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from datetime import date
 from pathlib import Path
@@ -42,12 +44,31 @@ def pg_database() -> Iterator[str]:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+_SQLITE_TEMPLATE: Dict[str, Path] = {}
+
+
 def _fresh_store(settings: Settings) -> Store:
+    """A seeded store: on SQLite a copy of one seeded file (DDL is slow there), on PostgreSQL
+    the tables dropped, created and seeded again."""
+    if settings.database_url.startswith("sqlite"):
+        return _copied_sqlite_store(settings)
     store = build_store(settings)
     store.drop_schema()
     store.create_schema()
     seed(store, today=TODAY)
     return store
+
+
+def _copied_sqlite_store(settings: Settings) -> Store:
+    if "path" not in _SQLITE_TEMPLATE:
+        template = Path(tempfile.mkdtemp(prefix="store-template-"))
+        seeded = build_store(Settings(var_dir=template))
+        seed(seeded, today=TODAY)
+        seeded.engine.dispose()
+        _SQLITE_TEMPLATE["path"] = template / "store.db"
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_SQLITE_TEMPLATE["path"], settings.var_dir / "store.db")
+    return build_store(settings)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -66,6 +87,19 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     store.engine.dispose()
 
 
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A freshly seeded store on SQLite only, for tests whose subject is not the database."""
+    settings = Settings(var_dir=tmp_path)
+    store = _fresh_store(settings)
+    services.use_settings(settings)
+    services.use_store(store)
+    yield store
+    services.use_store(None)
+    services.use_settings(None)
+    store.engine.dispose()
+
+
 def make_tracker(
     slots: Optional[Dict[str, Any]] = None,
     text: str = "",
@@ -74,14 +108,22 @@ def make_tracker(
     events: Optional[List[Dict[str, Any]]] = None,
     active_loop: Optional[str] = None,
     sender_id: Optional[str] = None,
+    verified: Optional[int] = None,
+    claimed: Optional[int] = None,
+    metadata: Optional[Dict[str, Any]] = None,
 ) -> Tracker:
-    """A rasa-sdk tracker as the action server receives it."""
+    """A rasa-sdk tracker as the action server receives it; ``verified``/``claimed`` give the
+    conversation that customer's identity (the slots only channels and codes set)."""
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
               "entities": entities or [], "intent_ranking": [{"name": intent, "confidence": 1.0}]}  # fmt: skip
-    user_event = {"event": "user", "text": text, "parse_data": latest}
+    user_event = {"event": "user", "text": text, "parse_data": latest, "metadata": metadata or {}}
+    identity: Dict[str, Any] = {"verification": "anonymous"}
+    if verified is not None or claimed is not None:
+        identity = {"customer_id": float(verified if verified is not None else claimed),  # type: ignore[arg-type]
+                    "verification": "verified" if verified is not None else "claimed"}  # fmt: skip
     return Tracker(
         sender_id=sender_id or f"test-{uuid.uuid4().hex[:8]}",
-        slots={"order_id_attempts": 0, **(slots or {})},
+        slots={"order_id_attempts": 0, **identity, **(slots or {})},
         latest_message=latest,
         events=(events or []) + [user_event],
         paused=False,

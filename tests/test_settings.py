@@ -23,8 +23,17 @@ def test_postgres_holds_both_the_tracker_and_the_business_data() -> None:
 @pytest.mark.parametrize(
     "env, message",
     [({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"), ({"REDIS_URL": "http://x"}, "REDIS_URL"),
-     ({"RETURN_WINDOW_DAYS": "thirty"}, "RETURN_WINDOW_DAYS")],
+     ({"RETURN_WINDOW_DAYS": "thirty"}, "RETURN_WINDOW_DAYS"), ({"TURN_TIMEOUT_SECONDS": "soon"}, "TURN_TIMEOUT_SECONDS"),
+     ({"STORE_RETRY_SECONDS": "0"}, "STORE_RETRY_SECONDS"), ({"REST_MAX_MESSAGE_CHARS": "-1"}, "REST_MAX_MESSAGE_CHARS"),
+     ({"STORE_RETRY_SECONDS": "20", "TURN_TIMEOUT_SECONDS": "10"}, "shorter than TURN_TIMEOUT_SECONDS")],
 )  # fmt: skip
 def test_unusable_values_are_refused_with_the_variable_named(env: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env)
+
+
+def test_reliability_defaults_bridge_a_restart_within_a_turns_deadline() -> None:
+    settings = Settings.from_env({})
+    assert settings.store_retry_seconds < settings.turn_timeout_seconds
+    assert settings.retry_after_seconds > 0 and settings.action_server_host == "127.0.0.1"
+    assert Settings.from_env({"SANIC_HOST": "127.0.0.1"}).action_server_host == "127.0.0.1"

@@ -1,8 +1,16 @@
 // Starts the rasa-webchat widget on the web channel of the server that served this page.
 (function () {
   var container = document.getElementById("webchat");
+  // A signed-in customer's token comes in the page's fragment (#token=..., never sent to a
+  // server or written to its logs): keep it for this tab and take it out of the address bar.
+  var match = /(?:^|[#&])token=([^&]+)/.exec(window.location.hash);
+  if (match) {
+    window.sessionStorage.setItem("northwind_token", decodeURIComponent(match[1]));
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+  var token = window.sessionStorage.getItem("northwind_token");
   window.WebChat.default({
-    socketUrl: window.location.origin,
+    socketUrl: window.location.origin + (token ? "?token=" + encodeURIComponent(token) : ""),
     socketPath: container.getAttribute("data-socket-path") || "/socket.io/",
     initPayload: "/greet",
     customData: { language: "en" },

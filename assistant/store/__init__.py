@@ -5,18 +5,26 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Optional
 
-from assistant.settings import Settings, get_settings
+from assistant.settings import ConfigError, Settings, get_settings
 from assistant.store.errors import NotAllowed, NotFound, StoreError
 from assistant.store.repository import Store, create_db_engine
 
 
 def build_store(settings: Optional[Settings] = None) -> Store:
-    """A ``Store`` on the settings' database, with its tables created."""
+    """A ``Store`` on the settings' database, with its tables created; fails with what to do
+    when the database was made by an older version (columns missing)."""
     settings = settings or get_settings()
     if settings.database_url.startswith("sqlite"):
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     store = Store(create_db_engine(settings.database_url), settings.return_window_days)
     store.create_schema()
+    missing = store.missing_columns()
+    if missing:
+        raise ConfigError(
+            f"The database lacks columns this version needs ({', '.join(missing[:5])}): it was "
+            "created by an older version. For the demo database run "
+            "`.venv/bin/python -m assistant.store.seed --reset`."
+        )
     return store
 
 

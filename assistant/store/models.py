@@ -28,6 +28,7 @@ class Customer(Base):
     email = sa.Column(sa.String(255), nullable=False, unique=True, index=True)
     phone = sa.Column(sa.String(40))
     address = sa.Column(sa.String(255))
+    postcode = sa.Column(sa.String(16))
     tier = sa.Column(sa.String(20), nullable=False, default="standard")
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     erasure_scheduled_for = sa.Column(sa.Date)
@@ -51,6 +52,8 @@ class Order(Base):
     estimated_delivery = sa.Column(sa.Date)
     delivered_at = sa.Column(sa.DateTime)
     cancelled_at = sa.Column(sa.DateTime)
+    shipping_address = sa.Column(sa.String(255))
+    shipping_postcode = sa.Column(sa.String(16))
 
     customer = relationship("Customer", back_populates="orders")
     returns = relationship("ReturnRequest", back_populates="order")
@@ -141,16 +144,26 @@ class Handoff(Base):
 
 
 class OutboundEmail(Base):
-    """Outbox of e-mails to customers (reset and payment links); a mailer drains it."""
+    """Outbox of e-mails to customers (links, codes, return labels); the mailer drains it.
+
+    A one-time secret (a verification code) is kept in ``secret`` and substituted for
+    ``{secret}`` in the body only while sending; it is erased once the e-mail is sent. A worker
+    claims a row (``claimed_until``) before sending it, so two workers never send one e-mail."""
 
     __tablename__ = "outbound_emails"
 
     id = sa.Column(sa.Integer, primary_key=True)
+    kind = sa.Column(sa.String(30), nullable=False, default="notice")
     to_address = sa.Column(sa.String(255), nullable=False)
     subject = sa.Column(sa.String(255), nullable=False)
     body = sa.Column(sa.Text, nullable=False)
+    secret = sa.Column(sa.String(64))
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    claimed_until = sa.Column(sa.DateTime)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    last_error = sa.Column(sa.String(255))
     sent_at = sa.Column(sa.DateTime)
+    failed_at = sa.Column(sa.DateTime)
 
 
 class AccountToken(Base):
@@ -169,7 +182,77 @@ class AccountToken(Base):
     used_at = sa.Column(sa.DateTime)
 
 
+class ChannelIdentity(Base):
+    """A channel's identifier of a person (a web login, a WhatsApp number, an e-mail sender)
+    linked to a customer, with how the link was proven and when."""
+
+    __tablename__ = "channel_identities"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id", name="one_link_per_identity"),)
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    channel = sa.Column(sa.String(20), nullable=False)
+    external_id = sa.Column(sa.String(255), nullable=False)
+    customer_id = sa.Column(sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True)
+    verified_by = sa.Column(sa.String(30), nullable=False)
+    verified_at = sa.Column(sa.DateTime)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    last_seen_at = sa.Column(sa.DateTime)
+
+
+class VerificationCode(Base):
+    """A one-time code e-mailed to prove a conversation is the customer's: only its argon2
+    hash is stored. ``customer_id`` is empty when the address asked for has no account (the
+    conversation is told the same either way)."""
+
+    __tablename__ = "verification_codes"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    address = sa.Column(sa.String(255), nullable=False, index=True)
+    customer_id = sa.Column(sa.Integer, sa.ForeignKey("customers.id"))
+    code_hash = sa.Column(sa.String(255), nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    expires_at = sa.Column(sa.DateTime, nullable=False)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    used_at = sa.Column(sa.DateTime)
+    locked_until = sa.Column(sa.DateTime)
+
+
+class FailedAttempt(Base):
+    """A wrong answer to a check (an order's e-mail or postcode) against ``subject``; recent
+    rows throttle guessing across conversations."""
+
+    __tablename__ = "failed_attempts"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    subject = sa.Column(sa.String(255), nullable=False, index=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
+
+
+class EffectRecord(Base):
+    """What an action did for one message of a conversation (its replies and events), written
+    in the same transaction as the action's change to the store; a retried message replays it
+    instead of changing the store again (assistant/effects.py)."""
+
+    __tablename__ = "effects"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False)
+    message_id = sa.Column(sa.String(255), nullable=False)
+    action = sa.Column(sa.String(100), nullable=False)
+    outcome = sa.Column(sa.JSON, nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("conversation_id", "message_id", "action", name="one_effect_per_message"),
+    )
+
+
 __all__ = [
+    "ChannelIdentity",
+    "VerificationCode",
+    "FailedAttempt",
     "Base",
     "Customer",
     "Order",
@@ -181,6 +264,7 @@ __all__ = [
     "Handoff",
     "OutboundEmail",
     "AccountToken",
+    "EffectRecord",
     "ORDER_STATUSES",
     "PLANS",
     "PLAN_PRICES",

@@ -1,7 +1,8 @@
 """The store's business operations over SQLAlchemy, used by the actions and the admin API.
 
 Every method opens a short session, commits, and returns detached rows, so callers never hold
-a connection between conversation turns.
+a connection between conversation turns. Inside ``Store.transaction()`` the methods instead join
+that one transaction, so several calls (and a record of them) commit together or not at all.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -34,11 +37,24 @@ from assistant.store.models import (
     Ticket,
     utcnow,
 )
+from assistant.store.outbox import OutboxOperations
 
 RETENTION_DISCOUNT_PERCENT = 25
 RETENTION_MONTHS = 3
 ERASURE_GRACE_DAYS = 30
 LINK_LIFETIME = timedelta(hours=1)
+
+
+@dataclass
+class _Transaction:
+    """The transaction that store calls of the current task join, and what runs after it commits."""
+
+    store: Store
+    session: Session
+    after_commit: List[Callable[[], object]] = field(default_factory=list)
+
+
+_current: ContextVar[Optional[_Transaction]] = ContextVar("store_transaction", default=None)
 
 
 def create_db_engine(url: str) -> sa.engine.Engine:
@@ -48,7 +64,7 @@ def create_db_engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-class Store:
+class Store(OutboxOperations):
     """Business data access. Build it with an engine; ``create_schema`` makes the tables."""
 
     def __init__(self, engine: sa.engine.Engine, return_window_days: int = 30) -> None:
@@ -62,8 +78,24 @@ class Store:
     def drop_schema(self) -> None:
         Base.metadata.drop_all(self.engine)
 
+    def missing_columns(self) -> List[str]:
+        """``table.column`` of every model column the database's tables lack."""
+        inspector = sa.inspect(self.engine)
+        missing = []
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in present]
+        return missing
+
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session that commits at the end, or the session of the ``transaction()`` in progress
+        (which then commits or rolls back everything at its own end). Store methods check
+        before they change anything, so one that raises leaves nothing behind in a transaction."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined.session
+            return
         session = self._sessions()
         try:
             yield session
@@ -74,11 +106,50 @@ class Store:
         finally:
             session.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Runs every store call made inside it (in this task) in one transaction: all of it
+        commits, or nothing does. Callbacks given to ``after_commit`` run once it committed."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined.session
+            return
+        with self.session() as session:
+            transaction = _Transaction(self, session)
+            token = _current.set(transaction)
+            try:
+                yield session
+            finally:
+                _current.reset(token)
+        for callback in transaction.after_commit:
+            callback()
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Runs ``callback`` once the transaction in progress commits (at once without one):
+        for what cannot be rolled back, such as sending an e-mail."""
+        joined = self._joined()
+        if joined is None:
+            callback()
+        else:
+            joined.after_commit.append(callback)
+
+    def in_transaction(self) -> bool:
+        """True inside ``transaction()`` (in this task)."""
+        return self._joined() is not None
+
+    def _joined(self) -> Optional[_Transaction]:
+        current = _current.get()
+        return current if current is not None and current.store is self else None
+
     # --- customers -------------------------------------------------------------------------
 
     def customer_by_email(self, email: str) -> Optional[Customer]:
         with self.session() as s:
             return s.scalars(sa.select(Customer).where(Customer.email == email.lower())).first()
+
+    def get_customer(self, customer_id: int) -> Optional[Customer]:
+        with self.session() as s:
+            return s.get(Customer, customer_id)
 
     def _customer(self, s: Session, customer_id: int) -> Customer:
         customer = s.get(Customer, customer_id)
@@ -96,7 +167,7 @@ class Store:
                 taken = s.scalars(sa.select(Customer.id).where(Customer.email == value)).first()
                 if taken is not None and taken != customer_id:
                     raise NotAllowed("email_taken", "that e-mail belongs to another account")
-            setattr(customer, field, value)
+            setattr(customer, field, redact_card_numbers(value))
             return customer
 
     def schedule_erasure(self, customer_id: int, today: Optional[date] = None) -> date:
@@ -115,7 +186,7 @@ class Store:
     def get_order(self, order_id: int) -> Optional[Order]:
         """The order with its returns and refunds loaded (usable after the session ends)."""
         with self.session() as s:
-            options = [selectinload(Order.returns), selectinload(Order.refunds)]
+            options = [selectinload(Order.returns), selectinload(Order.refunds), selectinload(Order.customer)]
             return s.get(Order, order_id, options=options)
 
     def cancel_order(self, order_id: int) -> Order:
@@ -145,6 +216,7 @@ class Store:
                 raise NotAllowed("window_closed", order.delivered_at.date().isoformat())
             rma = _reference("RMA")
             s.add(ReturnRequest(rma=rma, order_id=order_id, reason=redact_card_numbers(reason)))
+            s.add(_return_label_email(order, rma, today + timedelta(days=self.return_window_days)))
             return rma
 
     def return_deadline(self, order: Order) -> Optional[date]:
@@ -216,25 +288,9 @@ class Store:
                 )
             )
             subject, body = _link_email(purpose, customer.name, f"{base_url}?token={token}")
-            mail = OutboundEmail(to_address=customer.email, subject=subject, body=body)
+            mail = OutboundEmail(kind=purpose, to_address=customer.email, subject=subject, body=body)
             s.add(mail)
             return mail
-
-    def unsent_emails(self) -> List[OutboundEmail]:
-        with self.session() as s:
-            query = sa.select(OutboundEmail).where(OutboundEmail.sent_at.is_(None))
-            return list(s.scalars(query.order_by(OutboundEmail.id)))
-
-    def mark_email_sent(self, email_id: int) -> None:
-        with self.session() as s:
-            s.execute(sa.update(OutboundEmail).where(OutboundEmail.id == email_id).values(sent_at=utcnow()))
-
-    def outbox(self, to_address: Optional[str] = None) -> List[OutboundEmail]:
-        with self.session() as s:
-            query = sa.select(OutboundEmail).order_by(OutboundEmail.id)
-            if to_address:
-                query = query.where(OutboundEmail.to_address == to_address.lower())
-            return list(s.scalars(query))
 
     # --- tickets, feedback, handoff --------------------------------------------------------
 
@@ -297,6 +353,21 @@ class Store:
 
 def _reference(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4).upper()}"
+
+
+def _return_label_email(order: Order, rma: str, ship_by: date) -> OutboundEmail:
+    """The free return label: the RMA and how to send the parcel back."""
+    body = (
+        f"Hi {order.customer.name},\n\nYour return for order {order.id} is approved.\n\n"
+        f"RMA number: {rma}\n\nHow to send it back:\n"
+        f"1. Pack the item(s) in their original packaging if you can, and write {rma} on the parcel.\n"
+        "2. Print the prepaid UPS return label at https://returns.northwind.example/label/"
+        f"{rma} (no printer? show this e-mail at any UPS point).\n"
+        f"3. Drop the parcel at any UPS point by {ship_by:%d %b %Y}.\n\n"
+        "We refund your original payment method within 5 business days of the item reaching us.\n"
+    )
+    return OutboundEmail(kind="return_label", to_address=order.customer.email,
+                         subject=f"Your Northwind return label ({rma})", body=body)  # fmt: skip
 
 
 def _link_email(purpose: str, name: str, link: str) -> tuple:

@@ -16,8 +16,18 @@ from typing import Dict, List, Optional
 
 import sqlalchemy as sa
 
+from assistant.settings import get_settings
 from assistant.store import Store, build_store
-from assistant.store.models import PLAN_PRICES, Customer, Order, Refund, ReturnRequest, Subscription
+from assistant.store.models import (
+    PLAN_PRICES,
+    ChannelIdentity,
+    Customer,
+    Order,
+    Refund,
+    ReturnRequest,
+    Subscription,
+)
+from assistant.store.repository import create_db_engine
 
 CATALOGUE = [
     ("Trail running shoes", 129.0), ("Waterproof rain jacket", 189.0), ("Merino wool socks", 19.0),
@@ -33,12 +43,14 @@ LAST = ("Smith Garcia Müller Rossi Novak Kim Okafor Silva Jensen Dubois Tanaka 
         "Larsen Moreau").split()  # fmt: skip
 
 DEMO_CUSTOMERS = [
-    # id, name, email, phone, tier, plan
-    (1, "Jane Doe", "jane.doe@example.com", "+1 555 0101", "gold", "premium"),
-    (2, "Omar Haddad", "omar.haddad@example.com", "+1 555 0102", "silver", "basic"),
-    (3, "Mei Chen", "mei.chen@example.com", "+44 20 7946 0103", "standard", "enterprise"),
-    (4, "Lukas Schmidt", "lukas.schmidt@example.com", "+49 30 555 0104", "standard", None),
-]
+    # id, name, email, phone, tier, plan, address, postcode
+    (1, "Jane Doe", "jane.doe@example.com", "+1 555 0101", "gold", "premium", "12 Market Street, Springfield", "62701"),
+    (2, "Omar Haddad", "omar.haddad@example.com", "+1 555 0102", "silver", "basic", "48 Cedar Avenue, Springfield", "62704"),
+    (3, "Mei Chen", "mei.chen@example.com", "+44 20 7946 0103", "standard", "enterprise", "221B Baker Street, London", "NW1 6XE"),
+    (4, "Lukas Schmidt", "lukas.schmidt@example.com", "+49 30 555 0104", "standard", None, "Friedrichstrasse 43, Berlin", "10117"),
+]  # fmt: skip
+# The web logins (JWT subjects) of the demo customers, linked to them as signed-in identities.
+DEMO_WEB_LOGINS = {1: "customer-1", 2: "customer-2", 3: "customer-3", 4: "customer-4"}
 
 
 def _demo_orders(today: date) -> List[Dict]:
@@ -78,9 +90,11 @@ def _order_row(spec: Dict) -> Order:
 
 def _demo_rows(today: date) -> List:
     rows: List = []
-    for cid, name, email, phone, tier, plan in DEMO_CUSTOMERS:
+    for cid, name, email, phone, tier, plan, address, postcode in DEMO_CUSTOMERS:
         rows.append(Customer(id=cid, name=name, email=email, phone=phone, tier=tier,
-                             address=f"{cid} Market Street, Springfield"))  # fmt: skip
+                             address=address, postcode=postcode))  # fmt: skip
+        rows.append(ChannelIdentity(channel="webchat", external_id=DEMO_WEB_LOGINS[cid], customer_id=cid,
+                                    verified_by="jwt", verified_at=datetime.utcnow()))  # fmt: skip
         if plan:
             rows.append(_subscription(cid, plan, today))
     rows += [_order_row(spec) for spec in _demo_orders(today)]
@@ -109,7 +123,8 @@ def _generated_rows(today: date, rng: random.Random, customers: int = 60) -> Lis
         rows.append(Customer(id=cid, name=f"{first} {last}", tier=rng.choice(("standard", "silver", "gold")),
                              email=f"{first}.{last}.{cid}@example.net".lower(),
                              phone=f"+1 555 {rng.randint(1000, 9999)}",
-                             address=f"{rng.randint(1, 999)} Elm Road, Riverside"))  # fmt: skip
+                             address=f"{rng.randint(1, 999)} Elm Road, Riverside",
+                             postcode=f"{92400 + cid}"))  # fmt: skip
         if rng.random() < 0.6:
             rows.append(_subscription(cid, rng.choice(("basic", "premium", "enterprise")), today))
         for _ in range(rng.randint(1, 5)):
@@ -158,13 +173,29 @@ def seed(store: Store, reset: bool = False, today: Optional[date] = None) -> boo
         s.add_all([row for row in generated if isinstance(row, Customer)])
         s.flush()
         s.add_all([row for row in generated if not isinstance(row, Customer)])
+        s.flush()
+        _ship_to_customers_addresses(s)
     return True
+
+
+def _ship_to_customers_addresses(s: sa.orm.Session) -> None:
+    """Every seeded order ships to its customer's address on file."""
+    on_file = sa.select(Customer).where(Customer.id == Order.customer_id)
+    s.execute(
+        sa.update(Order).values(
+            shipping_address=on_file.with_only_columns(Customer.address).scalar_subquery(),
+            shipping_postcode=on_file.with_only_columns(Customer.postcode).scalar_subquery(),
+        )
+    )
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reset", action="store_true", help="drop and recreate the tables first")
     args = parser.parse_args(argv)
+    if args.reset:
+        store = Store(create_db_engine(get_settings().database_url))
+        store.drop_schema()
     seeded = seed(build_store(), reset=args.reset)
     print("Seeded the demo store." if seeded else "The store already has data; left it as it is.")
 

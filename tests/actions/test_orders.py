@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -11,24 +13,70 @@ from actions.orders import (
     ValidateOrderStatusForm,
 )
 from assistant.store import Store
-from tests.actions.helpers import DOMAIN, run_action, said, slot_values
+from tests.actions.helpers import DOMAIN, form_turn, run_action, said, slot_values
 from tests.conftest import make_tracker
 
+JANE, OMAR = 1, 2
 
-def validate_order_id(value, attempts=0, form=None):
+
+def validate_order_id(value, attempts=0, form=None, **identity):
     form = form or ValidateOrderStatusForm()
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(slots={"order_id_attempts": attempts}, text=str(value))
+    tracker = make_tracker(slots={"order_id_attempts": attempts}, text=str(value), **identity)
     return form.validate_order_id(value, dispatcher, tracker, DOMAIN), said(dispatcher)
 
 
-def test_order_status_reports_status_carrier_tracking_and_dates(store: Store) -> None:
-    texts, events = run_action(ActionCheckOrderStatus(), make_tracker(slots={"order_id": "48213"}))
+def test_the_verified_owner_hears_status_carrier_tracking_and_dates(store: Store) -> None:
+    tracker = make_tracker(slots={"order_id": "48213"}, verified=JANE)
+    texts, events = run_action(ActionCheckOrderStatus(), tracker)
     assert len(texts) == 1
     assert "48213" in texts[0] and "shipped" in texts[0]
     assert "UPS" in texts[0] and "1Z999AA10123456784" in texts[0]
-    assert "Expected delivery" in texts[0]
+    assert "12 Market Street" in texts[0] and "Expected delivery" in texts[0]
     assert slot_values(events)["order_id_attempts"] == 0
+
+
+def test_a_customer_the_channel_only_claims_hears_the_status_without_tracking(store: Store) -> None:
+    texts, _ = run_action(ActionCheckOrderStatus(), make_tracker(slots={"order_id": "48213"}, claimed=JANE))
+    assert "shipped" in texts[0] and "UPS" in texts[0]
+    assert "1Z999AA10123456784" not in texts[0] and "Market Street" not in texts[0]
+
+
+def test_an_anonymous_conversation_hears_nothing_about_an_order_without_proof(store: Store) -> None:
+    for identity in ({}, {"verified": OMAR}, {"claimed": OMAR}):
+        texts, _ = run_action(ActionCheckOrderStatus(), make_tracker(slots={"order_id": "48213"}, **identity))
+        assert "shipped" not in texts[0] and "1Z999" not in texts[0]
+        assert "once I know it's yours" in texts[0]
+
+
+def test_the_order_status_form_asks_for_the_orders_email_or_postcode_when_not_signed_in(store: Store) -> None:
+    form = ValidateOrderStatusForm()
+    dispatcher = CollectingDispatcher()
+    tracker = form_turn(make_tracker(text="48213"), {"order_id": "48213"})
+    events = asyncio.run(form.run(dispatcher, tracker, DOMAIN))
+    assert slot_values(events)["requested_slot"] == "order_fact"
+
+
+@pytest.mark.parametrize("fact", ["jane.doe@example.com", "62701", " 627-01 ", "JANE.DOE@EXAMPLE.COM"])
+def test_the_orders_email_or_postcode_unlocks_its_details(store: Store, fact: str) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots={"order_id": "48213"}, text=fact)
+    slots = ValidateOrderStatusForm().validate_order_fact(fact, dispatcher, tracker, DOMAIN)
+    assert slots == {"order_fact": "given", "order_access": [48213]}
+    tracker = make_tracker(slots={"order_id": "48213", "order_access": [48213]})
+    texts, _ = run_action(ActionCheckOrderStatus(), tracker)
+    assert "1Z999AA10123456784" in texts[0]
+
+
+def test_three_wrong_order_facts_end_the_attempt_and_offer_a_human(store: Store) -> None:
+    form, tracker = ValidateOrderStatusForm(), make_tracker(slots={"order_id": "48213"})
+    answers = []
+    for wrong in ("omar.haddad@example.com", "99999", "SW1A 1AA"):
+        dispatcher = CollectingDispatcher()
+        answers.append((form.validate_order_fact(wrong, dispatcher, tracker, DOMAIN), said(dispatcher)))
+    assert [a[0]["order_fact"] for a in answers] == [None, None, None]
+    assert "doesn't match" in answers[0][1][0]
+    assert answers[2][0]["form_aborted"] is True and answers[2][1][-1] == "utter_offer_human"
 
 
 @pytest.mark.parametrize(
@@ -71,19 +119,38 @@ def test_sql_looking_order_numbers_are_rejected_and_the_store_is_untouched(store
     assert store.get_order(48213) is not None
 
 
-def test_cancelling_an_unshipped_order_updates_the_store_and_starts_a_refund(store: Store) -> None:
-    slots, texts = validate_order_id("10001", form=ValidateCancelOrderForm())
+def test_the_verified_owner_cancels_an_unshipped_order_and_a_refund_starts(store: Store) -> None:
+    slots, texts = validate_order_id("10001", form=ValidateCancelOrderForm(), verified=JANE)
     assert slots == {"order_id": "10001", "order_id_attempts": 0}
-    texts, _ = run_action(ActionCancelOrder(), make_tracker(slots={"order_id": "10001", "confirmed": True}))
+    tracker = make_tracker(slots={"order_id": "10001", "confirmed": True}, verified=JANE)
+    texts, _ = run_action(ActionCancelOrder(), tracker)
     assert "order 10001 is cancelled" in texts[0]
     assert store.get_order(10001).status == "cancelled"
     assert [r.status for r in store.refunds_for_order(10001)] == ["processing"]
 
 
+def test_a_verified_customer_cannot_cancel_someone_elses_order(store: Store) -> None:
+    slots, texts = validate_order_id("10001", form=ValidateCancelOrderForm(), verified=OMAR)
+    assert slots["form_aborted"] is True and "someone else's" in texts[0]
+    texts, _ = run_action(
+        ActionCancelOrder(), make_tracker(slots={"order_id": "10001", "confirmed": True}, verified=OMAR)
+    )
+    assert "someone else's" in texts[0]
+    assert store.get_order(10001).status == "processing"
+
+
+def test_an_anonymous_conversation_cannot_cancel_by_typing_an_order_number(store: Store) -> None:
+    texts, _ = run_action(ActionCancelOrder(), make_tracker(slots={"order_id": "10001", "confirmed": True}))
+    assert "can't" in texts[0]
+    assert store.get_order(10001).status == "processing"
+
+
 def test_a_shipped_order_cannot_be_cancelled(store: Store) -> None:
-    slots, texts = validate_order_id("48213", form=ValidateCancelOrderForm())
-    assert slots["form_aborted"] is True
-    assert "already shipped" in texts[0]
+    form, dispatcher = ValidateCancelOrderForm(), CollectingDispatcher()
+    tracker = form_turn(make_tracker(text="48213", verified=JANE), {"order_id": "48213"})
+    events = asyncio.run(form.run(dispatcher, tracker, DOMAIN))
+    assert slot_values(events)["form_aborted"] is True and slot_values(events)["requested_slot"] is None
+    assert "already shipped" in said(dispatcher)[0]
     texts, _ = run_action(
         ActionCancelOrder(), make_tracker(slots={"order_id": "48213", "form_aborted": True})
     )
@@ -92,7 +159,8 @@ def test_a_shipped_order_cannot_be_cancelled(store: Store) -> None:
 
 
 def test_declining_the_confirmation_keeps_the_order(store: Store) -> None:
-    texts, _ = run_action(ActionCancelOrder(), make_tracker(slots={"order_id": "10001", "confirmed": False}))
+    tracker = make_tracker(slots={"order_id": "10001", "confirmed": False}, verified=JANE)
+    texts, _ = run_action(ActionCancelOrder(), tracker)
     assert "left order 10001 as it is" in texts[0]
     assert store.get_order(10001).status == "processing"
 
@@ -102,8 +170,13 @@ def test_shipping_info_without_an_order_lists_the_options(store: Store) -> None:
     assert "3-5 business days" in texts[0]
 
 
-def test_shipping_info_for_an_order_gives_its_carrier(store: Store) -> None:
-    tracker = make_tracker(text="shipping for ORD-87654321", intent="shipping_info",
-                           entities=[{"entity": "order_id", "value": "ORD-87654321"}])  # fmt: skip
+def test_shipping_info_for_an_order_gives_its_carrier_and_tracking_to_its_owner(store: Store) -> None:
+    entities = [{"entity": "order_id", "value": "ORD-87654321"}]
+    tracker = make_tracker(
+        text="shipping for ORD-87654321", intent="shipping_info", entities=entities, verified=4
+    )
     texts, _ = run_action(ActionShippingInfo(), tracker)
     assert "DHL" in texts[0] and "JD014600003828487654" in texts[0]
+    anonymous = make_tracker(text="shipping for ORD-87654321", intent="shipping_info", entities=entities)
+    texts, _ = run_action(ActionShippingInfo(), anonymous)
+    assert "JD014600003828487654" not in texts[0] and "3-5 business days" in texts[0]

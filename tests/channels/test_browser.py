@@ -15,7 +15,7 @@ import pytest
 import requests
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.channels.chat import connect
+from tests.channels.chat import connect, token
 from tests.integration.conftest import Server
 
 pytestmark = pytest.mark.integration
@@ -70,8 +70,14 @@ async def test_a_visitor_chats_in_a_real_browser_clicks_a_quick_reply_and_resume
     page.on("console", lambda message: console.append(message.text))
     try:
         await page.goto(f"{web.url}/webchat")
-        await bot_says(page, "help")  # the greeting answering initPayload /greet
-        await say(page, "where is my order 48213?")
+        await bot_says(page, "help")  # the greeting answering initPayload /greet, with the main topics
+        for topic in ("Track an order", "Return an item", "Billing question", "Talk to a person"):
+            await expect(page.locator(".rw-reply", has_text=topic).first).to_be_visible()
+        await page.locator(".rw-reply", has_text="Track an order").first.click()
+        await bot_says(page, "order number")
+        await say(page, "48213")
+        await bot_says(page, "postcode")
+        await say(page, "62701")
         await bot_says(page, TRACKING)
         await say(page, "I want to leave feedback")
         await bot_says(page, "rate")
@@ -80,10 +86,13 @@ async def test_a_visitor_chats_in_a_real_browser_clicks_a_quick_reply_and_resume
         await page.screenshot(path=str(artifacts / "webchat-conversation.png"), full_page=True)
         session = json.loads(await page.evaluate("localStorage.getItem('chat_session')"))
         session_id = session["session_id"]
+        conversation, _, key = session_id.partition("~")
+        assert len(key) == 32, "the widget keeps the conversation's access key in its session id"
 
         await page.reload()
         await bot_says(page, "5/5", timeout=20_000)  # the conversation is still on the page
-        await say(page, "where is my order")  # no number: the bot remembers 48213 from before the reload
+        # No number, no postcode: the bot remembers 48213 and that this visitor gave its postcode.
+        await say(page, "where is my order")
         tracked = page.locator(".rw-response", has_text=TRACKING)
         await expect(tracked).to_have_count(2, timeout=45_000)
         again = json.loads(await page.evaluate("localStorage.getItem('chat_session')"))
@@ -98,14 +107,34 @@ async def test_a_visitor_chats_in_a_real_browser_clicks_a_quick_reply_and_resume
 
     agent = await connect(web.url, "alice", role="agent")
     try:
-        history = (await agent.join(session_id))["messages"]
+        history = (await agent.join(conversation))["messages"]
     finally:
         await agent.close()
     said = [m["content"] for m in history if m["sender"]["role"] == "customer"]
     assert said == [
         "/greet",
-        "where is my order 48213?",
+        "/order_status",
+        "48213",
+        "62701",
         "I want to leave feedback",
         '/inform{"rating": "5"}',
         "where is my order",
     ]
+
+
+async def test_a_signed_in_customer_sees_their_order_without_further_questions(
+    web: Server, browser: Browser, artifacts: Path
+) -> None:
+    page = await browser.new_page(viewport={"width": 900, "height": 900})
+    try:
+        await page.goto(f"{web.url}/webchat#token={token('customer-1', ttl=600)}")
+        await bot_says(page, "help")
+        assert "token" not in page.url, "the token is taken out of the address bar"
+        await say(page, "where is my order 48213?")
+        await bot_says(page, TRACKING)
+        await page.screenshot(path=str(artifacts / "webchat-signed-in.png"), full_page=True)
+    except Exception:
+        await page.screenshot(path=str(artifacts / "webchat-signed-in-failure.png"), full_page=True)
+        raise
+    finally:
+        await page.close()

@@ -16,14 +16,14 @@ async def test_a_customer_on_one_process_and_an_agent_on_another_see_each_others
     web: Server, web_other: Server
 ) -> None:
     conversation = new_conversation()
-    customer = await connect(web.url, "jane")
+    customer = await connect(web.url, "customer-1")  # signed in as Jane Doe
     agent = await connect(web_other.url, "alice", role="agent")
     try:
         await customer.join(conversation)
         joined = await agent.join(conversation)
         assert {p["id"] for p in joined["participants"]} == {
             "bot",
-            "jane",
+            "customer-1",
             "alice",
         }, "participants are shared"
         await customer.wait_for("user_joined", lambda d: d["user"]["id"] == "alice")
@@ -53,9 +53,12 @@ async def test_a_widget_on_one_process_gets_replies_to_messages_sent_through_the
         await other_tab.wait_for("session_confirm")
         await other_tab.emit("user_uttered", {"message": "where is my order 48213", "session_id": session_id})
         for client in (widget, other_tab):
+            await client.wait_for("bot_uttered", lambda d: "postcode" in d.get("text", ""))
+        await widget.emit("user_uttered", {"message": "62701", "session_id": session_id})
+        for client in (widget, other_tab):
             answer = await client.wait_for("bot_uttered", lambda d: "1Z999AA10123456784" in d.get("text", ""))
             assert "shipped" in answer[0]["text"]
-        url = f"{web_other.url}/webhooks/webchat/conversations/{session_id}/messages"
+        url = f"{web_other.url}/webhooks/webchat/conversations/{session_id.partition('~')[0]}/messages"
         headers = {"Authorization": f"Bearer {token('alice', role='agent')}"}
         assert (
             requests.post(url, json={"content": "Hi from Alice"}, headers=headers, timeout=10).status_code

@@ -12,24 +12,25 @@ from tests.integration.conftest import Server
 pytestmark = pytest.mark.integration
 
 TRACKING = "1Z999AA10123456784"
+JANE_LOGIN = "customer-1"
 
 
 async def test_a_customer_joins_sends_a_question_and_receives_the_bots_answer_with_ai_metadata(
     web: Server,
 ) -> None:
     conversation = new_conversation()
-    customer = await connect(web.url, "jane")
+    customer = await connect(web.url, JANE_LOGIN)  # signed in: the web login linked to Jane Doe
     try:
         joined = await customer.join(conversation)
         assert joined["messages"] == [] and joined["status"] == "active"
-        assert {p["id"] for p in joined["participants"]} == {"bot", "jane"}
+        assert {p["id"] for p in joined["participants"]} == {"bot", JANE_LOGIN}
         await customer.send(conversation, "where is my order 48213")
         reply = await customer.bot_reply(conversation, TRACKING)
         assert "shipped" in reply["content"] and "UPS" in reply["content"]
         assert reply["sender"] == {"id": "bot", "name": "Northwind Assistant", "role": "bot"}
         assert reply["ai_metadata"]["intent"] == "order_status"
         question = customer.messages(conversation, "customer")[0]
-        assert question["sender"] == {"id": "jane", "name": "Jane", "role": "customer"}
+        assert question["sender"] == {"id": JANE_LOGIN, "name": "Customer-1", "role": "customer"}
         assert question["ai_metadata"]["intent"] == "order_status"
         assert (
             question["ai_metadata"]["confidence"] > 0.5 and question["ai_metadata"]["sentiment"] == "neutral"
@@ -189,7 +190,7 @@ async def test_an_agent_message_pushed_over_http_reaches_the_customer_in_real_ti
     customer = await connect(web.url)
     url = f"{web.url}/webhooks/webchat/conversations/{conversation}/messages"
     try:
-        await customer.join(conversation)
+        key = (await customer.join(conversation))["access_key"]
         body = {"content": "Your refund was approved."}
         assert requests.post(url, json=body, timeout=10).status_code == 401
         as_customer = {"Authorization": f"Bearer {token('jane')}"}
@@ -204,9 +205,10 @@ async def test_an_agent_message_pushed_over_http_reaches_the_customer_in_real_ti
             got[0]["message"]["content"] == "Your refund was approved."
             and got[0]["message"]["id"] == posted.json()["data"]["id"]
         )
-        later = await connect(web.url)
+        later = await connect(web.url)  # the same visitor in another tab, with the conversation's key
         try:
-            history = (await later.join(conversation))["messages"]
+            await later.emit("join_conversation", {"conversation_id": conversation, "access_key": key})
+            history = (await later.wait_for("conversation_joined"))[0]["messages"]
             assert [(m["content"], m["sender"]["id"]) for m in history] == [
                 ("Your refund was approved.", "alice")
             ]
@@ -252,14 +254,16 @@ async def test_the_widget_protocol_gets_bot_uttered_replies_in_its_session_room(
     try:
         await widget.emit("session_request", {"session_id": None})
         session_id = (await widget.wait_for("session_confirm"))[0]
-        assert isinstance(session_id, str) and len(session_id) == 32
+        assert isinstance(session_id, str) and len(session_id) == 65, "32 hex digits, ~, its access key"
         await widget.emit(
             "user_uttered", {"message": "hi", "session_id": session_id, "customData": {"language": "en"}}
         )
         reply = (await widget.wait_for("bot_uttered"))[0]
-        assert "help" in reply["text"] and set(reply) == {"text"}
+        assert "help" in reply["text"] and set(reply) == {"text", "quick_replies"}
+        topics = [button["title"] for button in reply["quick_replies"]]
+        assert topics == ["Track an order", "Return an item", "Billing question", "Talk to a person"]
         await widget.emit("user_uttered", {"message": "I want to leave feedback", "session_id": session_id})
-        buttons = (await widget.wait_for("bot_uttered", lambda d: "quick_replies" in d))[0]
+        buttons = (await widget.wait_for("bot_uttered", lambda d: "rate" in d.get("text", "")))[0]
         assert buttons["quick_replies"][0] == {
             "content_type": "text",
             "title": "1",
@@ -281,6 +285,8 @@ async def test_reconnecting_with_the_same_session_id_resumes_the_same_conversati
         await again.emit("session_request", {"session_id": session_id})
         assert (await again.wait_for("session_confirm"))[0] == session_id
         await again.emit("user_uttered", {"message": "48213", "session_id": session_id})
+        await again.wait_for("bot_uttered", lambda d: "postcode" in d.get("text", ""))
+        await again.emit("user_uttered", {"message": "62701", "session_id": session_id})
         answer = (await again.wait_for("bot_uttered", lambda d: TRACKING in d.get("text", "")))[0]
         assert "shipped" in answer["text"], "the form started before the reconnect was continued"
     finally:
@@ -313,7 +319,7 @@ async def test_images_custom_payloads_and_multi_part_texts_reach_both_protocols_
     widget, watcher = await connect(web.url), await connect(web.url, "alice", role="agent")
     try:
         await widget.emit("session_request", {"session_id": None})
-        conversation = (await widget.wait_for("session_confirm"))[0]
+        conversation = (await widget.wait_for("session_confirm"))[0].partition("~")[0]
         await watcher.join(conversation)
         events = [
             {"event": "bot", "text": "First part.\n\nSecond part."},

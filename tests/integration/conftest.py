@@ -23,6 +23,7 @@ from tests.conftest import REDIS_URL
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
 
 def free_port() -> int:
@@ -94,6 +95,16 @@ class Stack:
         return server
 
 
+def start_action_server(env: Dict[str, str], workdir: Path) -> Server:
+    """Our action server (assistant/action_server.py: failure reports, health) on a free port."""
+    port = free_port()
+    command = [PYTHON, "-m", "assistant.action_server", "--actions", "actions", "--port", str(port)]
+    server = _spawn(command, env, workdir / f"actions-{port}.log")
+    server.url = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{server.url}/health/live", server.process, server.log)
+    return server
+
+
 def _spawn(command: List[str], env: Dict[str, str], log: Path) -> Server:
     handle = log.open("w")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
@@ -113,11 +124,7 @@ def stack(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": pg_database,
            "REDIS_URL": REDIS_URL, "REDIS_LOCK_PREFIX": f"t{uuid.uuid4().hex[:8]}",
            "ASSISTANT_VAR_DIR": str(workdir), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}  # fmt: skip
-    port = free_port()
-    actions = _spawn([RASA, "run", "actions", "--actions", "actions", "--port", str(port)], env,
-                     workdir / "actions.log")  # fmt: skip
-    actions.url = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{actions.url}/health", actions.process, actions.log)
+    actions = start_action_server(env, workdir)
     stack = Stack(env=env, workdir=workdir, action_url=actions.url, servers=[actions])
     yield stack
     for server in reversed(stack.servers):
@@ -146,4 +153,26 @@ def new_sender() -> str:
     return f"it-{uuid.uuid4().hex[:12]}"
 
 
-__all__ = ["Server", "Stack", "say", "texts", "new_sender"]
+__all__ = ["Server", "Stack", "say", "texts", "new_sender", "start_action_server", "new_processing_order"]
+
+
+def new_processing_order(database_url: str, customer_id: int) -> int:
+    """A fresh, not yet shipped order of ``customer_id`` (tests that cancel one get their own)."""
+    import psycopg2
+
+    order_id = 60_000_000 + uuid.uuid4().int % 9_999_999
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT address, postcode FROM customers WHERE id = %s", (customer_id,))
+        address, postcode = cur.fetchone()
+        cur.execute(
+            "INSERT INTO orders (id, customer_id, items, total, status, placed_at, shipping_address, "
+            "shipping_postcode) VALUES (%s, %s, %s, 25.00, 'processing', now(), %s, %s)",
+            (
+                order_id,
+                customer_id,
+                '[{"name": "USB-C phone charger", "quantity": 1, "price": 25.0}]',
+                address,
+                postcode,
+            ),
+        )
+    return order_id

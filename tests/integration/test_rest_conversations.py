@@ -23,8 +23,11 @@ def stored_events(pg_database: str, sender: str) -> list:
         return [(kind, json.loads(data)) for kind, data in cur.fetchall()]
 
 
-def test_an_order_status_question_is_answered_from_the_store(rasa: Server) -> None:
-    reply = texts(say(rasa, new_sender(), "where is my order #48213?"))
+def test_an_order_status_question_is_answered_from_the_store_once_the_postcode_matches(rasa: Server) -> None:
+    sender = new_sender()
+    asked = texts(say(rasa, sender, "where is my order #48213?"))
+    assert "e-mail address on the order or its delivery postcode" in asked and "1Z999" not in asked
+    reply = texts(say(rasa, sender, "62701"))
     assert "shipped" in reply and "1Z999AA10123456784" in reply
 
 
@@ -38,7 +41,8 @@ def test_a_conversation_is_kept_in_postgres_and_continues_after_a_restart(
     assert "user" in kinds and "active_loop" in kinds
     first.stop()
     second = stack.start_rasa()
-    reply = texts(say(second, sender, "48213"))
+    assert "postcode" in texts(say(second, sender, "48213"))
+    reply = texts(say(second, sender, "jane.doe@example.com"))
     assert "Order 48213" in reply and "shipped" in reply
 
 
@@ -81,13 +85,14 @@ def test_a_long_conversation_still_runs_its_flows(rasa: Server) -> None:
     for question in ["what are your opening hours?", "do you ship internationally?", "thanks"] * 6:
         assert say(rasa, sender, question), "the tracker store compacts long conversations"
     assert "order number" in texts(say(rasa, sender, "I want to track my order"))
-    assert "1Z999AA10123456784" in texts(say(rasa, sender, "48213"))
+    assert "postcode" in texts(say(rasa, sender, "48213"))
+    assert "1Z999AA10123456784" in texts(say(rasa, sender, "62701"))
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "a" * 10_000, "😀🔥🙏", "Wo ist meine Bestellung 注文 48213 заказ?", "' OR 1=1; DROP TABLE orders; --",
-     "order 48213'; DELETE FROM events; --", "/", "{\"json\": true}", "\u0000\u200b"],
+    ["a" * 5_000, "😀🔥🙏", "Wo ist meine Bestellung 注文 48213 заказ?", "' OR 1=1; DROP TABLE orders; --",
+     "order 48213'; DELETE FROM events; --", "/", "{\"json\": true}", "\u200b"],
 )  # fmt: skip
 def test_bad_input_gets_an_answer_never_a_server_error(rasa: Server, text: str) -> None:
     response = requests.post(

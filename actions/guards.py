@@ -1,0 +1,177 @@
+"""Form validators for flows about an order and flows about an account: they find what the
+flow touches, who owns it, and where a one-time code goes (see actions.verification)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.services import get_settings, get_store
+from actions.verification import GuardedFormValidation, conversation_identity, refusal
+from actions.verification_texts import ACCOUNT_ADDRESS, ORDER_ADDRESS, TYPED_ADDRESS
+from assistant.identifiers import normalise_email, parse_order_id
+from assistant.identity.facts import FactCheck, check_order_fact
+from assistant.identity.permissions import Decision, Level, decide
+from assistant.store.models import Customer, Order
+
+
+def order_in(tracker: Tracker) -> Optional[Order]:
+    order_id = parse_order_id(tracker.get_slot("order_id"))
+    return get_store().get_order(order_id) if order_id is not None else None
+
+
+def unlocked_orders(tracker: Tracker) -> List[int]:
+    """Orders whose e-mail or postcode the customer gave in this session."""
+    return [int(value) for value in tracker.get_slot("order_access") or []]
+
+
+def order_decision(tracker: Tracker, permission: str, order: Order) -> Decision:
+    return decide(
+        permission, conversation_identity(tracker), order.customer_id, order.id in unlocked_orders(tracker)
+    )
+
+
+def account_holder(tracker: Tracker) -> Optional[Customer]:
+    """The customer a signed-in (or channel-claimed) conversation is about, if any."""
+    identity = conversation_identity(tracker)
+    if identity.level is Level.ANONYMOUS or identity.customer_id is None:
+        return None
+    return get_store().get_customer(identity.customer_id)
+
+
+def account_in(tracker: Tracker) -> Optional[Customer]:
+    """The account a flow is about: the conversation's own, else the one of the typed e-mail."""
+    holder = account_holder(tracker)
+    if holder is not None:
+        return holder
+    email = normalise_email(tracker.get_slot("email"))
+    return get_store().customer_by_email(email) if email else None
+
+
+class OrderFormValidation(GuardedFormValidation):
+    """Validates ``order_id`` (format and existence, re-asking at most twice) and the proof
+    that the conversation may see or change that order."""
+
+    permission = "view_order"
+    target_slot = "order_id"
+
+    def order_problem(self, order: Order) -> Optional[str]:
+        """Why this flow cannot go on with ``order`` (told to the customer), or None."""
+        return None
+
+    def owner(self, tracker: Tracker) -> Tuple[bool, Optional[int]]:
+        order = order_in(tracker)
+        return (order is not None, order.customer_id if order else None)
+
+    def fact_given(self, tracker: Tracker) -> bool:
+        order = order_in(tracker)
+        return order is not None and order.id in unlocked_orders(tracker)
+
+    def code_target(self, tracker: Tracker) -> Tuple[str, Optional[int], str]:
+        order = order_in(tracker)
+        assert order is not None, "a code is only asked for once the order is known"
+        return order.customer.email, order.customer_id, ORDER_ADDRESS
+
+    def after_proof(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
+        order = order_in(tracker)
+        problem = self.order_problem(order) if order is not None else None
+        if problem:
+            dispatcher.utter_message(text=problem)
+            return {"form_aborted": True}
+        return {}
+
+    def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        order_id = parse_order_id(value)
+        order = get_store().get_order(order_id) if order_id is not None else None
+        if order is None:
+            return self._order_not_found(order_id, dispatcher, tracker)
+        if order_decision(tracker, self.permission, order) is Decision.NOT_OWNER:
+            dispatcher.utter_message(text=refusal(self.permission))
+            return {"order_id": str(order.id), "form_aborted": True}
+        return {"order_id": str(order.id), "order_id_attempts": 0}
+
+    def _order_not_found(
+        self, order_id: Optional[int], dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[str, Any]:
+        attempts = int(tracker.get_slot("order_id_attempts") or 0) + 1
+        if order_id is None:
+            reason = "That doesn't look like an order number: they have 5 to 8 digits, like 48213."
+        else:
+            reason = f"I couldn't find an order with the number {order_id}."
+        if attempts >= get_settings().max_order_id_attempts:
+            dispatcher.utter_message(text=f"{reason} I'm sorry I couldn't find your order.")
+            dispatcher.utter_message(response="utter_offer_human")
+            return {"order_id": None, "order_id_attempts": attempts, "form_aborted": True,
+                    "human_offered": True}  # fmt: skip
+        dispatcher.utter_message(text=f"{reason} Could you check it and type it again?")
+        return {"order_id": None, "order_id_attempts": attempts}
+
+    def validate_order_fact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """The order's e-mail or delivery postcode unlocks its details for this session."""
+        order = order_in(tracker)
+        if order is None:
+            return {"order_fact": None}
+        result = check_order_fact(get_store(), tracker.sender_id, order, str(value or ""))
+        if result is FactCheck.MATCH:
+            return {"order_fact": "given", "order_access": [*unlocked_orders(tracker), order.id]}
+        if result is FactCheck.WRONG:
+            dispatcher.utter_message(
+                text=f"That doesn't match what we have for order {order.id}. Please check the "
+                "e-mail address on the order or its delivery postcode."
+            )
+            return {"order_fact": None}
+        dispatcher.utter_message(
+            text="Sorry, I couldn't confirm that, so for your privacy I can't share this order's details here."
+        )
+        dispatcher.utter_message(response="utter_offer_human")
+        return {"order_fact": None, "form_aborted": True, "human_offered": True}
+
+
+class AccountFormValidation(GuardedFormValidation):
+    """Finds the account a flow is about: the signed-in customer's, or the one of the e-mail
+    address the customer types (never telling whether that address has an account)."""
+
+    permission = "update_account"
+    target_slot = "email"
+
+    def form_slots(self, slots: List[str], tracker: Tracker) -> List[str]:
+        if account_holder(tracker) is not None:
+            return [slot for slot in slots if slot != "email"]
+        return slots
+
+    def owner(self, tracker: Tracker) -> Tuple[bool, Optional[int]]:
+        if account_holder(tracker) is None and not tracker.get_slot("email"):
+            return (False, None)
+        account = account_in(tracker)
+        return (True, account.id if account else None)
+
+    def code_target(self, tracker: Tracker) -> Tuple[str, Optional[int], str]:
+        holder = account_holder(tracker)
+        if holder is not None:
+            return holder.email, holder.id, ACCOUNT_ADDRESS
+        email = normalise_email(tracker.get_slot("email")) or ""
+        account = get_store().customer_by_email(email)
+        return email, account.id if account else None, TYPED_ADDRESS
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        email = normalise_email(value)
+        if email is None:
+            dispatcher.utter_message(
+                text="That doesn't look like an e-mail address. Could you type it again, like name@example.com?"
+            )
+        return {"email": email}
+
+
+def account_decision(tracker: Tracker, permission: str) -> Tuple[Optional[Customer], Decision]:
+    """The account a flow is about and what this conversation may do with it."""
+    account = account_in(tracker)
+    return account, decide(permission, conversation_identity(tracker), account.id if account else None)

@@ -1,0 +1,64 @@
+"""How the action server tells the Rasa server that an action could not run, so the turn fails
+visibly instead of going on without it.
+
+Rasa's processor catches every error of a custom action call, logs it and carries on: the
+conversation is stored as if the action had run and said nothing. Our action server
+(assistant/action_server.py) therefore never answers an action call with an error: when the
+action fails it answers with one bot message holding a custom payload under ``FAILURE_KEY``.
+Rasa hands that message to the channel's output channel before it stores anything; the REST
+channel's output raises ``TurnFailed`` there, so the turn stops and nothing of it is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+FAILURE_KEY = "northwind_turn_failed"
+# Channels whose output channel turns a report into the turn's failure. For the others the
+# action server fails the way rasa-sdk does (Rasa logs and skips the action), so that a report
+# never reaches a customer as a message. Add a channel here once its output raises on
+# ``failure_in`` (the web channel's reliability work).
+CHANNELS_THAT_FAIL_TURNS = frozenset({"rest"})
+
+
+class TurnFailed(Exception):
+    """A turn that cannot complete; ``retryable`` when asking again later can succeed."""
+
+    def __init__(self, code: str, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class ActionFailure:
+    """An action that did not run: which one, and whether a retry can help."""
+
+    action: str
+    retryable: bool
+
+    def response(self) -> Dict[str, Any]:
+        """The action server's answer to the action call (rasa-sdk's response format)."""
+        payload = {"action": self.action, "retryable": self.retryable}
+        return {"events": [], "responses": [{"custom": {FAILURE_KEY: payload}}]}
+
+    def error(self) -> TurnFailed:
+        if self.retryable:
+            return TurnFailed("SERVICE_UNAVAILABLE", f"{self.action} could not reach the store", True)
+        return TurnFailed("ACTION_FAILED", f"{self.action} failed", False)
+
+
+def failure_in(custom: Any) -> Optional[ActionFailure]:
+    """The failure a bot message's custom payload reports, or None for an ordinary payload."""
+    if not isinstance(custom, dict) or not isinstance(custom.get(FAILURE_KEY), dict):
+        return None
+    payload = custom[FAILURE_KEY]
+    return ActionFailure(str(payload.get("action") or "an action"), bool(payload.get("retryable")))
+
+
+def channel_fails_turns(action_call: Dict[str, Any]) -> bool:
+    """True when the message being answered came in over a channel that understands reports."""
+    tracker = action_call.get("tracker") or {}
+    return tracker.get("latest_input_channel") in CHANNELS_THAT_FAIL_TURNS

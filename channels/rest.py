@@ -1,0 +1,164 @@
+"""The REST webhook: ``POST /webhooks/rest/webhook``, registered in credentials.yml as
+``channels.rest.RestInput`` (name ``rest``, the URL of Rasa's own REST channel).
+
+Unlike Rasa's channel, which answers 200 with whatever replies it collected even when the turn
+failed, a turn here either completes or fails visibly:
+
+- 200 with the list of bot messages (Rasa's format) once the user message and the bot's events
+  are stored; a ``message_id`` already processed gets the stored replies again (header
+  ``X-Replayed: true``) without being processed again;
+- 400 (or 413) with the error envelope for a body it cannot take (channels/rest_body.py);
+  nothing is stored;
+- 503 with ``Retry-After`` and the envelope when the turn could not complete now (PostgreSQL
+  or Redis unreachable past the retries, an action that could not reach the store, the
+  deadline passed, no model loaded yet); nothing of it is stored, and the client sends the
+  same body again (with a ``message_id``, a retry never has a second effect);
+- 500 with the envelope for an error a retry will not fix (logged).
+
+The ``stream`` option of Rasa's channel is not offered (a streamed 200 could not become a 503).
+The blueprint also adds the Rasa server's ``/health/live`` and ``/health/ready``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.lock_store import LockError
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from assistant.retry import is_transient
+from assistant.settings import Settings, get_settings
+from assistant.turn_failure import TurnFailed, failure_in
+from channels.envelope import InternalError, ServiceUnavailable, error_response, request_id_of
+from channels.errors import ChannelError
+from channels.health import add_health_routes
+from channels.rest_body import RestMessage, build_metadata, parse_body
+from channels.turns import AssistantNotReady, TurnResult, fail_loudly, serve_turn
+
+logger = logging.getLogger(__name__)
+
+
+class RestOutput(CollectingOutputChannel):
+    """Collects the bot's messages for the HTTP answer; an action's failure report (a custom
+    payload, assistant/turn_failure.py) stops the turn before Rasa stores it."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
+        failure = failure_in(json_message)
+        if failure is not None:
+            raise failure.error()
+        await super().send_custom_json(recipient_id, json_message, **kwargs)
+
+
+class RestBlueprint(Blueprint):
+    """The webhook's blueprint; registering it also adds the server's health routes and makes
+    the tracker store fail loudly from the start (for every channel of the server)."""
+
+    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
+        add_health_routes(app)
+        app.register_listener(_fail_loudly_on_start, "after_server_start")
+        super().register(app, options)
+
+
+async def _fail_loudly_on_start(app: Sanic, _loop: Any) -> None:
+    agent = getattr(app.ctx, "agent", None)
+    if agent is not None:
+        fail_loudly(agent.tracker_store)
+
+
+class RestInput(InputChannel):
+    """Our REST channel (see the module docstring). It takes no credentials."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The routes. Turns are served by ``channels.turns.serve_turn`` (the lock, a replay
+        check under it, then the agent's processor) rather than ``on_new_message``, which
+        cannot answer a retried message from storage."""
+        blueprint = RestBlueprint("northwind_rest_webhook", __name__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await handle(request, get_settings())
+
+        return blueprint
+
+
+async def handle(request: Request, settings: Settings) -> HTTPResponse:
+    """One webhook call: validate, serve the turn, answer (the only place errors become HTTP)."""
+    request_id = request_id_of(request)
+    try:
+        body = parse_body(request.body, settings)
+        result = await _serve(request, body, request_id, settings)
+    except ChannelError as error:
+        return error_response(error, request_id)
+    except Exception as error:  # every failure is answered with the envelope, never a bare 500
+        return error_response(_channel_error(error, settings, request_id), request_id)
+    headers = {"X-Request-Id": request_id}
+    if result.replayed:
+        headers["X-Replayed"] = "true"
+    return response.json(result.messages, headers=headers)
+
+
+async def _serve(request: Request, body: RestMessage, request_id: str, settings: Settings) -> TurnResult:
+    message = UserMessage(
+        text=body.text,
+        output_channel=RestOutput(),
+        sender_id=body.sender,
+        input_channel=RestInput.name(),
+        message_id=body.message_id or uuid.uuid4().hex,
+        metadata=build_metadata(body.metadata, request_id=request_id, sender=body.sender, settings=settings),
+    )
+    agent = getattr(request.app.ctx, "agent", None)
+    return await serve_turn(agent, message, body.message_id is not None, settings.turn_timeout_seconds)
+
+
+def _channel_error(error: Exception, settings: Settings, request_id: str) -> ChannelError:
+    """What the client is told about a turn that failed."""
+    retry_after = settings.retry_after_seconds
+    if isinstance(error, TurnFailed):
+        if error.retryable:
+            logger.warning("Turn %s failed: %s", request_id, error.message)
+            return ServiceUnavailable("The assistant could not complete this message; send it again",
+                                      retry_after, {"reason": error.code.lower()})  # fmt: skip
+        logger.error("Turn %s failed: %s", request_id, error.message)
+        return InternalError("The assistant could not complete this message", {"reason": error.code.lower()})
+    reason = _temporary_reason(error)
+    if reason is not None:
+        logger.warning("Turn %s failed (%s): %r", request_id, reason, error)
+        return ServiceUnavailable("The assistant could not complete this message; send it again",
+                                  retry_after, {"reason": reason})  # fmt: skip
+    logger.exception("Turn %s failed", request_id, exc_info=error)
+    return InternalError("The assistant could not complete this message")
+
+
+def _temporary_reason(error: Exception) -> Optional[str]:
+    """Why a failure is temporary (a retry later can succeed), or None when it is not."""
+    if isinstance(error, asyncio.TimeoutError):
+        return "timeout"
+    if isinstance(error, AssistantNotReady):
+        return "not_ready"
+    if isinstance(error, LockError):
+        return "conversation_busy" if not is_transient(error) else "store_unavailable"
+    if is_transient(error):
+        return "store_unavailable"
+    return None

@@ -1,0 +1,121 @@
+"""Serving one turn so that it either completes or fails visibly, for the channels of this
+project (today the REST webhook).
+
+A turn is what ``Agent.handle_message`` does: take the conversation's ticket lock, then let the
+processor parse the message, run the actions, store the tracker and collect the replies.
+Here, in addition:
+
+- the whole turn has a deadline (``TURN_TIMEOUT_SECONDS``); retries of lost connections
+  inside it stop at the deadline (assistant/retry.py);
+- under the lock, a message whose id is already stored in the conversation is answered from
+  the stored replies instead of being processed again;
+- Rasa's ``FailSafeTrackerStore`` is told to re-raise database errors (see ``fail_loudly``);
+- errors are not swallowed: a failed turn raises, and the caller answers with an error.
+
+Nothing of a failed turn is stored: Rasa writes the tracker once, at the end of the turn, and a
+failure (including an action that reports one, assistant/turn_failure.py) stops it before that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
+from rasa.shared.core.events import BotUttered, Event, UserUttered
+
+from assistant.retry import turn_deadline
+
+LOCK_POLL_SECONDS = 0.05  # how often a message waiting for its conversation's lock looks again
+
+
+class AssistantNotReady(Exception):
+    """The server has no model loaded yet."""
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """The replies of a turn, and whether they were replayed from storage."""
+
+    messages: List[Dict[str, Any]]
+    replayed: bool
+
+
+async def serve_turn(
+    agent: Optional[Agent], message: UserMessage, replayable: bool, timeout_seconds: float
+) -> TurnResult:
+    """Runs ``message`` through ``agent`` within ``timeout_seconds``. ``replayable``: the
+    message id came from the client, so it may have been processed already.
+
+    Raises ``asyncio.TimeoutError`` when the deadline passes, ``AssistantNotReady``, and
+    whatever made the turn fail."""
+    if agent is None or not agent.is_ready():
+        raise AssistantNotReady("no model is loaded yet")
+    fail_loudly(agent.tracker_store)
+    with turn_deadline(timeout_seconds):
+        return await asyncio.wait_for(_locked_turn(agent, message, replayable), timeout_seconds)
+
+
+async def _locked_turn(agent: Agent, message: UserMessage, replayable: bool) -> TurnResult:
+    output = message.output_channel
+    async with agent.lock_store.lock(message.sender_id, wait_time_in_seconds=LOCK_POLL_SECONDS):
+        if replayable:
+            stored = await stored_reply(agent.tracker_store, message.sender_id, message.message_id)
+            if stored is not None:
+                for reply in stored:
+                    await output.send_response(message.sender_id, dict(reply))
+                return TurnResult(_collected(output), replayed=True)
+        await agent.processor.handle_message(message)  # type: ignore[union-attr]
+    return TurnResult(_collected(output), replayed=False)
+
+
+def _collected(output: Any) -> List[Dict[str, Any]]:
+    return list(output.messages) if isinstance(output, CollectingOutputChannel) else []
+
+
+def fail_loudly(tracker_store: TrackerStore) -> None:
+    """Rasa wraps every tracker store in a ``FailSafeTrackerStore`` that, when the database
+    fails, reads "no such conversation" (the conversation silently starts over) and writes to
+    memory (the turn looks stored, and is lost). Its error callback, which Rasa leaves unset,
+    now re-raises the error instead."""
+    if isinstance(tracker_store, FailSafeTrackerStore):
+        tracker_store._on_tracker_store_error = _reraise
+
+
+def _reraise(error: Exception) -> None:
+    raise error
+
+
+async def stored_reply(
+    tracker_store: TrackerStore, sender_id: str, message_id: str
+) -> Optional[List[Dict[str, Any]]]:
+    """The bot messages stored in reply to ``message_id``, or None when it was not stored."""
+    primary = _primary(tracker_store)
+    lookup = getattr(primary, "stored_reply", None)
+    if lookup is not None:  # our SQL tracker store: one indexed query
+        return await lookup(sender_id, message_id)
+    tracker = await tracker_store.retrieve_full_tracker(sender_id)
+    return replies_after(list(tracker.events), message_id) if tracker else None
+
+
+def _primary(tracker_store: TrackerStore) -> TrackerStore:
+    """The configured store inside Rasa's wrappers (``FailSafe``/``Awaitable``)."""
+    inner = getattr(tracker_store, "_tracker_store", None)
+    return _primary(inner) if isinstance(inner, TrackerStore) else tracker_store
+
+
+def replies_after(events: List[Event], message_id: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot messages between the user message ``message_id`` and the next user message."""
+    replies: Optional[List[Dict[str, Any]]] = None
+    for event in events:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break
+            if event.message_id == message_id:
+                replies = []
+        elif isinstance(event, BotUttered) and replies is not None:
+            replies.append(event.message())
+    return replies
