@@ -18,8 +18,8 @@ FAILURE_KEY = "northwind_turn_failed"
 # Channels whose output channel turns a report into the turn's failure. For the others the
 # action server fails the way rasa-sdk does (Rasa logs and skips the action), so that a report
 # never reaches a customer as a message. Add a channel here once its output raises on
-# ``failure_in`` (the web channel's reliability work).
-CHANNELS_THAT_FAIL_TURNS = frozenset({"rest"})
+# ``failure_in``.
+CHANNELS_THAT_FAIL_TURNS = frozenset({"rest", "webchat"})
 
 
 class TurnFailed(Exception):

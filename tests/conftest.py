@@ -78,20 +78,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         settings = Settings(var_dir=tmp_path)
     else:
         settings = Settings(var_dir=tmp_path, database_url=request.getfixturevalue("pg_database"))
-    store = _fresh_store(settings)
-    services.use_settings(settings)
-    services.use_store(store)
-    yield store
-    services.use_store(None)
-    services.use_settings(None)
-    store.engine.dispose()
+    yield from _used_by_the_actions(_fresh_store(settings), settings)
 
 
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     """A freshly seeded store on SQLite only, for tests whose subject is not the database."""
     settings = Settings(var_dir=tmp_path)
-    store = _fresh_store(settings)
+    yield from _used_by_the_actions(_fresh_store(settings), settings)
+
+
+def _used_by_the_actions(store: Store, settings: Settings) -> Iterator[Store]:
     services.use_settings(settings)
     services.use_store(store)
     yield store
