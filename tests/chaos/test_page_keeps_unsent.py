@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.channels.conftest import ARTIFACTS, webchat_dist  # noqa: F401 - the page's build fixture
-from tests.channels.test_browser import bot_says, browser, say  # noqa: F401 - the browser fixture
+from tests.channels.conftest import ARTIFACTS
+from tests.channels.test_browser import bot_says, say
 from tests.chaos.conftest import ChaosStack
 
 pytestmark = pytest.mark.integration
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 async def test_an_unanswered_message_stays_on_the_page_to_send_again(
     chaos: ChaosStack,
     browser: Browser,
-    webchat_dist: Path,  # noqa: F811
+    webchat_dist: Path,
 ) -> None:
     page = await browser.new_page(viewport={"width": 900, "height": 900})
     ARTIFACTS.mkdir(exist_ok=True)
