@@ -30,7 +30,7 @@ from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 
 from assistant.retry import is_transient, turn_deadline
-from assistant.turn_failure import TurnFailed
+from assistant.turn_failure import TurnFailed, watch_the_processor, watching_actions
 from channels.envelope import InternalError, ServiceUnavailable
 from channels.errors import ChannelError
 
@@ -62,7 +62,8 @@ async def serve_turn(
     if agent is None or not agent.is_ready():
         raise AssistantNotReady("no model is loaded yet")
     fail_loudly(agent.tracker_store)
-    with turn_deadline(timeout_seconds):
+    watch_the_processor()
+    with turn_deadline(timeout_seconds), watching_actions():
         return await asyncio.wait_for(_locked_turn(agent, message, replayable), timeout_seconds)
 
 
