@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 import math
 import uuid
@@ -29,7 +28,7 @@ from channels import messages as msgs
 from channels.auth import Identity, anonymous_identity, client_ip, decode_token, token_from
 from channels.config import WebChatConfig
 from channels.errors import AuthError, ChannelError, ForbiddenError, RateLimitError, ValidationError
-from channels.rest_body import MESSAGE_ID
+from channels.event_input import json_object, message_id_of, required_field, valid_conversation_id
 from channels.rooms import ConversationRooms, events_room, from_other_channel, widget_room
 from channels.state import ChannelState, ConnectionCounter, MemoryState
 from channels.turns import turn_error
@@ -44,14 +43,6 @@ async def maybe_await(result: Any) -> Any:
     """``enter_room``/``leave_room`` are plain methods in python-socketio 5.9 and coroutines
     from 5.10 on (Rasa 3.6's own channel forgets to await them); this works with both."""
     return await result if inspect.isawaitable(result) else result
-
-
-def valid_conversation_id(value: Any) -> str:
-    if not isinstance(value, str) or not msgs.CONVERSATION_ID.match(value):
-        raise ValidationError(
-            "conversation_id must be 1-128 letters, digits or . _ : @ -", {"field": "conversation_id"}
-        )
-    return value
 
 
 @dataclass
@@ -261,7 +252,7 @@ class WebChatHub:
 
     def _member_conversation(self, sid: str, data: Any) -> Tuple[SocketState, str]:
         socket = self._socket(sid)
-        conversation_id = valid_conversation_id(_field(data, "conversation_id"))
+        conversation_id = valid_conversation_id(required_field(data, "conversation_id"))
         if conversation_id not in socket.conversations:
             raise ForbiddenError("Join the conversation first", {"conversation_id": conversation_id})
         return socket, conversation_id
@@ -289,11 +280,11 @@ class WebChatHub:
             raise ValidationError("message must be text", {"field": "message"})
         metadata = data.get("customData") or data.get("metadata") or {}
         if isinstance(metadata, str):
-            metadata = _json_object(metadata)
+            metadata = json_object(metadata)
         if not isinstance(metadata, dict):
             raise ValidationError("customData must be an object", {"field": "customData"})
         await self.route_message(
-            socket, conversation_id, text, metadata, message_id=_message_id(data), sid=sid
+            socket, conversation_id, text, metadata, message_id=message_id_of(data), sid=sid
         )
 
     # conversation protocol
@@ -317,7 +308,7 @@ class WebChatHub:
 
     async def on_leave(self, sid: str, data: Any) -> None:
         socket = self._socket(sid)
-        conversation_id = valid_conversation_id(_field(data, "conversation_id"))
+        conversation_id = valid_conversation_id(required_field(data, "conversation_id"))
         if conversation_id in socket.conversations:
             await self._depart(sid, socket, conversation_id)
         await self.sio.emit("conversation_left", {"conversation_id": conversation_id}, to=sid)
@@ -336,7 +327,7 @@ class WebChatHub:
         attachments = data.get("attachments")
         metadata = {"attachments": attachments} if isinstance(attachments, list) and attachments else {}
         await self.route_message(
-            socket, conversation_id, content, metadata, message_id=_message_id(data), sid=sid
+            socket, conversation_id, content, metadata, message_id=message_id_of(data), sid=sid
         )
 
     # messages
@@ -377,18 +368,6 @@ class WebChatHub:
         )
 
 
-def _message_id(data: Dict[str, Any]) -> Optional[str]:
-    """The client's id of a message (``message_id``), checked like the REST webhook's."""
-    value = data.get("message_id")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not MESSAGE_ID.match(value):
-        raise ValidationError(
-            "message_id must be 1-128 letters, digits or _ . : @ = + / -", {"field": "message_id"}
-        )
-    return value
-
-
 def _written_by(tracker: Any, user_id: str) -> bool:
     """Whether the signed-in ``user_id`` wrote in this conversation (its owner, whose claim
     this process forgot, e.g. after a restart without Redis)."""
@@ -399,19 +378,3 @@ def _written_by(tracker: Any, user_id: str) -> bool:
         and ((event.metadata or {}).get(msgs.SENDER_KEY) or {}).get("id") == user_id
         for event in tracker.events
     )
-
-
-def _field(data: Any, name: str) -> Any:
-    if not isinstance(data, dict):
-        raise ValidationError(f"Expected an object with {name}", {"field": name})
-    return data.get(name)
-
-
-def _json_object(text: str) -> Dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise ValidationError("metadata must be a JSON object", {"field": "metadata"}) from exc
-    if not isinstance(value, dict):
-        raise ValidationError("metadata must be a JSON object", {"field": "metadata"})
-    return value

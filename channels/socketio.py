@@ -28,7 +28,8 @@ from channels import messages as msgs
 from channels.auth import bearer_token, decode_token
 from channels.config import WebChatConfig
 from channels.errors import AuthError, ChannelError, ForbiddenError, ValidationError
-from channels.hub import WebChatHub, valid_conversation_id
+from channels.event_input import valid_conversation_id
+from channels.hub import WebChatHub
 from channels.page import add_page_routes
 from channels.rooms import ConversationRooms
 from channels.state import ChannelState, MemoryState, RedisState
