@@ -102,4 +102,4 @@ def test_a_forms_rejection_still_reaches_rasa_as_such(executor: ReportingExecuto
 
 def test_a_channel_that_cannot_fail_a_turn_gets_rasa_sdks_error(executor: ReportingExecutor) -> None:
     with pytest.raises(KeyError):
-        call(executor, "buggy", channel="webchat")
+        call(executor, "buggy", channel="cmdline")

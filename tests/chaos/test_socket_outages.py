@@ -79,27 +79,50 @@ def stored_message_ids(chaos: ChaosStack, conversations: List[str]) -> Counter:
 def run_with_outage(
     chaos: ChaosStack, conversations: List[str], break_it: Callable[[], None], repair: Callable[[], None]
 ) -> List[SocketMessage]:
-    recovered = threading.Event()
+    broken, recovered = threading.Event(), threading.Event()
 
     def outage() -> None:
         time.sleep(0.8)
         break_it()
+        broken.set()
         time.sleep(3)
         repair()
         recovered.set()
 
     async def scenario() -> List[SocketMessage]:
-        broken = asyncio.to_thread(outage)
+        probing = probe(chaos.rasa.url, broken, recovered)
         talks = (converse(chaos.rasa.url, c, recovered) for c in conversations)
-        results = await asyncio.gather(broken, *talks)
-        return [message for result in results[1:] for message in result]
+        results = await asyncio.gather(asyncio.to_thread(outage), probing, *talks)
+        return [message for result in results[2:] for message in result] + [results[1]]
 
     return asyncio.run(scenario())
 
 
+async def probe(url: str, broken: threading.Event, recovered: threading.Event) -> SocketMessage:
+    """One message sent while the service is down: it must be refused, visibly, and go through
+    once the service is back (so the outage is known to have touched the traffic)."""
+    conversation = f"ws-probe-{uuid.uuid4().hex[:8]}"
+    client = await connect(url)
+    try:
+        await client.join(conversation)
+        while not broken.is_set():
+            await asyncio.sleep(0.05)
+        message = SocketMessage(f"{conversation}-0", "hi", "help")
+        body = {"conversation_id": conversation, "content": message.text, "message_id": message.message_id}
+        message.acks.append(await client.call("message_send", body, timeout=30))
+        while not recovered.is_set():
+            await asyncio.sleep(0.2)
+        await send_until_acknowledged(client, conversation, message)
+        return message
+    finally:
+        await client.close()
+
+
 def check(chaos: ChaosStack, conversations: List[str], sent: List[SocketMessage]) -> None:
-    failures = sum(1 for message in sent for ack in message.acks if not ack["ok"])
-    assert failures > 0, "the outage was visible to the clients"
+    probed = sent[-1]
+    assert probed.acks[0]["ok"] is False, "a message sent during the outage was refused visibly"
+    assert probed.acks[0]["error"]["code"] == "SERVICE_UNAVAILABLE"
+    sent = sent[:-1]
     assert all(message.acks[-1]["ok"] for message in sent), "every message got through in the end"
     assert stored_message_ids(chaos, conversations) == Counter(
         m.message_id for m in sent
