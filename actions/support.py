@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
@@ -13,6 +13,7 @@ from rasa_sdk.events import (
     FollowupAction,
     SlotSet,
     UserUtteranceReverted,
+    UserUttered,
 )
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -23,6 +24,8 @@ from actions.once import once_per_message
 from actions.services import get_store
 from assistant.identifiers import parse_rating
 
+NOT_THAT = "No, something else"
+TWO_STAGE_FALLBACK = "action_two_stage_fallback"
 INTENT_LABELS = {
     "order_status": "check the status of an order", "cancel_order": "cancel an order",
     "return_item": "return an item", "refund_status": "check a refund",
@@ -185,7 +188,7 @@ class ActionDefaultAskAffirmation(Action):
             text=f"Sorry, I'm not sure I understood. Do you want to {INTENT_LABELS[intent]}?",
             buttons=[
                 {"title": "Yes", "payload": f"/{intent}"},
-                {"title": "No, something else", "payload": "/deny"},
+                {"title": NOT_THAT, "payload": "/deny"},
             ],
         )
         return []
@@ -193,7 +196,11 @@ class ActionDefaultAskAffirmation(Action):
 
 class ActionCoreFallback(Action):
     """No rule or story fits the conversation: ask to rephrase and forget the message, so the
-    dialogue goes on from where it was (and no further action is predicted this turn)."""
+    dialogue goes on from where it was (and no further action is predicted this turn).
+
+    Two cases come after the two-stage fallback: a typed "yes" to "Do you want to ...?" means
+    the suggested request (the buttons carry it, typing cannot), so it is taken as that request;
+    and a fallback loop the revert would bring back is ended (else Rasa predicts it forever)."""
 
     def name(self) -> str:
         return "action_core_fallback"
@@ -201,5 +208,31 @@ class ActionCoreFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        ended: List[EventType] = [ActiveLoop(None)] if tracker.active_loop_name == TWO_STAGE_FALLBACK else []
+        suggested = suggestion_answered(tracker)
+        if suggested is not None and (tracker.latest_message.get("intent") or {}).get("name") == "affirm":
+            as_requested = {
+                "intent": {"name": suggested, "confidence": 1.0},
+                "entities": [],
+                "text": f"/{suggested}",
+            }
+            return ended + [
+                ActionExecuted("action_listen"),
+                UserUttered(f"/{suggested}", parse_data=as_requested),
+            ]
         dispatcher.utter_message(response="utter_ask_rephrase")
-        return [UserUtteranceReverted(), FollowupAction("action_listen")]
+        return [UserUtteranceReverted(), *ended, FollowupAction("action_listen")]
+
+
+def suggestion_answered(tracker: Tracker) -> Optional[str]:
+    """The request the bot's last question ("Do you want to ...?") suggested, if that is
+    what the customer just answered."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "bot":
+            continue
+        buttons = (event.get("data") or {}).get("buttons") or []
+        if len(buttons) == 2 and buttons[1].get("title") == NOT_THAT:
+            intent = str(buttons[0].get("payload", "")).lstrip("/")
+            return intent if intent in INTENT_LABELS else None
+        return None
+    return None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
@@ -27,6 +28,7 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.lock_store import LockError
 from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
+from rasa.exceptions import ActionLimitReached
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 
 from assistant.retry import is_transient, turn_deadline
@@ -36,6 +38,8 @@ from channels.errors import ChannelError
 
 logger = logging.getLogger(__name__)
 AGAIN = "The assistant could not complete this message; send it again"
+MAX_PREDICTIONS_PER_TURN = 25
+_predictions: ContextVar[Optional[List[int]]] = ContextVar("predictions_this_turn", default=None)
 LOCK_POLL_SECONDS = 0.05  # how often a message waiting for its conversation's lock looks again
 
 
@@ -63,8 +67,36 @@ async def serve_turn(
         raise AssistantNotReady("no model is loaded yet")
     fail_loudly(agent.tracker_store)
     watch_the_processor()
-    with turn_deadline(timeout_seconds), watching_actions():
-        return await asyncio.wait_for(_locked_turn(agent, message, replayable), timeout_seconds)
+    limit_predictions(agent.processor)
+    token = _predictions.set([0])
+    try:
+        with turn_deadline(timeout_seconds), watching_actions():
+            return await asyncio.wait_for(_locked_turn(agent, message, replayable), timeout_seconds)
+    finally:
+        _predictions.reset(token)
+
+
+def limit_predictions(processor: Any) -> None:
+    """Rasa's circuit breaker counts the actions that stay in the tracker since the customer's
+    message; actions whose events a revert undoes (the two-stage fallback's clarification) are
+    not counted, and a policy that keeps predicting such an action spins forever without
+    yielding to the event loop, so no deadline can stop it and the whole server hangs. Here a
+    turn stops predicting after ``MAX_PREDICTIONS_PER_TURN``, the way Rasa's breaker stops."""
+    if processor is None or getattr(processor, "_northwind_limited", False):
+        return
+    predict = processor.predict_next_with_tracker_if_should
+
+    def limited(tracker: Any) -> Any:
+        count = _predictions.get()
+        if count is not None:
+            count[0] += 1
+            if count[0] > MAX_PREDICTIONS_PER_TURN:
+                logger.warning("Stopped a turn of %s after %d predictions", tracker.sender_id, count[0] - 1)
+                raise ActionLimitReached("The limit of actions to predict in one turn has been reached.")
+        return predict(tracker)
+
+    processor.predict_next_with_tracker_if_should = limited
+    processor._northwind_limited = True
 
 
 async def _locked_turn(agent: Agent, message: UserMessage, replayable: bool) -> TurnResult:

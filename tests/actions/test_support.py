@@ -98,3 +98,34 @@ def test_the_core_fallback_asks_to_rephrase_forgets_the_message_and_listens(stor
     texts, events = run_action(ActionCoreFallback(), make_tracker(text="??", intent="inform"))
     assert texts == ["utter_ask_rephrase"]
     assert [e["event"] for e in events] == ["rewind", "followup"] and events[1]["name"] == "action_listen"
+
+
+def affirmation_question(intent: str) -> dict:
+    buttons = [{"title": "Yes", "payload": f"/{intent}"}, {"title": "No, something else", "payload": "/deny"}]
+    return {"event": "bot", "text": "Sorry, I'm not sure I understood. Do you want to talk to a person?",
+            "data": {"buttons": buttons}}  # fmt: skip
+
+
+def test_a_typed_yes_to_do_you_want_to_is_taken_as_the_suggested_request(store: Store) -> None:
+    tracker = make_tracker(text="yes", intent="affirm", events=[affirmation_question("request_human")])
+    texts, events = run_action(ActionCoreFallback(), tracker)
+    assert texts == []
+    [listen, uttered] = events[-2:]
+    assert listen["event"] == "action" and listen["name"] == "action_listen"
+    assert uttered["event"] == "user" and uttered["parse_data"]["intent"]["name"] == "request_human"
+
+
+def test_without_a_suggestion_the_customer_is_asked_to_rephrase_and_the_message_forgotten(
+    store: Store,
+) -> None:
+    texts, events = run_action(ActionCoreFallback(), make_tracker(text="yes", intent="affirm"))
+    assert texts == ["utter_ask_rephrase"]
+    assert [e["event"] for e in events] == ["rewind", "followup"]
+
+
+def test_a_fallback_loop_a_revert_would_bring_back_is_ended(store: Store) -> None:
+    tracker = make_tracker(text="zzz", intent="deny", active_loop="action_two_stage_fallback")
+    _, events = run_action(ActionCoreFallback(), tracker)
+    assert {"event": "active_loop", "name": None} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]

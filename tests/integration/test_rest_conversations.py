@@ -135,3 +135,14 @@ def test_after_a_handoff_the_bot_stays_quiet_until_handed_back(rasa: Server, pg_
     assert resumed.ok
     greeting = texts(say(rasa, sender, "hi"))
     assert "help" in greeting  # either variant of utter_greet
+
+
+def test_a_run_of_unreadable_messages_never_hangs_the_server(rasa: Server) -> None:
+    """Sent in this order, these once made Rasa predict the two-stage fallback forever."""
+    texts_path = __import__("pathlib").Path(__file__).with_name("fallback_loop_texts.json")
+    sender = new_sender()
+    for text in json.loads(texts_path.read_text()):
+        response = requests.post(f"{rasa.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                                 timeout=30)  # fmt: skip
+        assert response.status_code in (200, 400), response.text
+    assert requests.get(f"{rasa.url}/health/live", timeout=5).ok
