@@ -35,7 +35,7 @@ def new_wamid() -> str:
 
 def load(name: str, **values: Any) -> Dict[str, Any]:
     """Payload ``name`` with ``{{KEY}}`` placeholders replaced (ids and timestamp default)."""
-    defaults = {"PHONE_NUMBER_ID": PHONE_NUMBER_ID, "WAMID": new_wamid(), "TIMESTAMP": str(int(time.time())),
+    defaults = {"PHONE_NUMBER_ID": PHONE_NUMBER_ID, "WAMID": new_wamid(), "TIMESTAMP": str(int(time.time())), "WA_ID": new_wa_id(),
                 "CONTEXT_WAMID": new_wamid(), "MEDIA_ID": str(random.randint(10**15, 10**16 - 1)),
                 "TEXT": "hello", "PAYLOAD": "/greet", "TITLE": "Hi", "SHA256": ""}  # fmt: skip
     text = (FOLDER / f"{name}.json").read_text(encoding="utf-8")
