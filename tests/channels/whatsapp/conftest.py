@@ -46,7 +46,9 @@ def wa(stack: Stack, graph: FakeGraph) -> Server:
 def rows(database_url: str, conversation_id: str) -> List[Dict[str, Any]]:
     """The conversation's ``whatsapp_messages``, oldest first."""
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT * FROM whatsapp_messages WHERE conversation_id = %s ORDER BY id", (conversation_id,))
+        cur.execute(
+            "SELECT * FROM whatsapp_messages WHERE conversation_id = %s ORDER BY id", (conversation_id,)
+        )
         names = [column.name for column in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 

@@ -94,7 +94,9 @@ class FakeGraph:
 
     # what tests tell it
 
-    def add_media(self, media_id: str, data: bytes, mime_type: str, fail_with: Optional[List[int]] = None) -> str:
+    def add_media(
+        self, media_id: str, data: bytes, mime_type: str, fail_with: Optional[List[int]] = None
+    ) -> str:
         """Serves ``data`` as ``media_id``; ``fail_with``: HTTP statuses of the first lookups."""
         self.media[media_id] = (data, mime_type)
         self.media_failures[media_id] = list(fail_with or [])
@@ -144,7 +146,9 @@ class FakeGraph:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw
-        recorded = Recorded(method, request.path, request.headers.get("Authorization", ""), body, time.monotonic())
+        recorded = Recorded(
+            method, request.path, request.headers.get("Authorization", ""), body, time.monotonic()
+        )
         with self._lock:
             self.requests.append(recorded)
         if recorded.authorization != f"Bearer {self.token}":
@@ -199,7 +203,9 @@ class FakeGraph:
         request.end_headers()
         request.wfile.write(data)
 
-    def _error(self, request: BaseHTTPRequestHandler, code: Optional[int], http_status: Optional[int] = None) -> None:
+    def _error(
+        self, request: BaseHTTPRequestHandler, code: Optional[int], http_status: Optional[int] = None
+    ) -> None:
         status, message, details = ERRORS.get(code or 0, (http_status or 500, f"HTTP {http_status}", ""))
         error: Dict[str, Any] = {"message": message, "type": "OAuthException", "fbtrace_id": "AbCdEfGhIjK"}
         if code is not None:

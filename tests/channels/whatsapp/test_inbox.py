@@ -48,11 +48,19 @@ async def runtime(store: Store, graph: FakeGraph, tmp_path: Any) -> AsyncIterato
 def test_a_message_delivered_again_is_stored_once_and_worked_on_once(store: Store) -> None:
     body = load("text", WA_ID=new_wa_id())
     notification = read_notification(body, PHONE_NUMBER_ID)
-    first, again = inbox.store_notification(store, notification), inbox.store_notification(store, notification)
+    first, again = (
+        inbox.store_notification(store, notification),
+        inbox.store_notification(store, notification),
+    )
     assert len(first.new) == 1 and first.repeated == 0
     assert again.new == [] and again.repeated == 1
     [row] = rows(store, notification.messages[0].conversation_id)
-    assert (row.status, row.text, row.author, row.profile_name) == ("received", "hello", "customer", "Sheena Nelson")
+    assert (row.status, row.text, row.author, row.profile_name) == (
+        "received",
+        "hello",
+        "customer",
+        "Sheena Nelson",
+    )
 
 
 def test_a_reaction_is_recorded_and_needs_no_turn(store: Store) -> None:
@@ -122,10 +130,14 @@ async def test_a_turn_that_keeps_failing_is_retried_then_answered_with_an_apolog
 ) -> None:
     """No model is loaded (a temporary failure): tried again, then failed visibly."""
     wa_id = new_wa_id()
-    [work] = inbox.store_notification(store, read_notification(load("text", WA_ID=wa_id), PHONE_NUMBER_ID)).new
+    [work] = inbox.store_notification(
+        store, read_notification(load("text", WA_ID=wa_id), PHONE_NUMBER_ID)
+    ).new
     await runtime.worker.process(work)
     [row] = rows(store, f"whatsapp:{wa_id}")
-    assert (row.status, row.attempts, row.error["code"]) == ("received", 1, "not_ready") and graph.sent(wa_id) == []
+    assert (row.status, row.attempts, row.error["code"]) == ("received", 1, "not_ready") and graph.sent(
+        wa_id
+    ) == []
     with store.session() as s:  # due now
         s.get(WhatsAppMessage, row.id).next_attempt_at -= timedelta(seconds=5)
     assert row.id in inbox.due(store)

@@ -10,6 +10,7 @@ import pytest
 
 from assistant.settings import ConfigError, Settings
 from channels.errors import ConfigurationError
+from channels.rest_body import SENDER
 from channels.whatsapp import texts
 from channels.whatsapp.channel import WhatsAppInput
 from channels.whatsapp.conversation import conversation_id, wa_id_from_phone, wa_id_of
@@ -18,7 +19,6 @@ from channels.whatsapp.inbound import NotAWebhook, read_notification
 from channels.whatsapp.meta_errors import GraphFailure, Remedy, remedy_for
 from channels.whatsapp.outgoing import button_drafts, custom_draft, drafts_for, split_text
 from channels.whatsapp.signature import challenge_answer, sign, signature_ok
-from channels.rest_body import SENDER
 from tests.channels.whatsapp.payloads import MESSAGE_TYPES, PHONE_NUMBER_ID, STATUS_TYPES, load, new_wa_id
 
 CARD = "4111 1111 1111 1111"
@@ -104,7 +104,9 @@ def test_card_numbers_are_masked_at_entry_but_ids_are_not() -> None:
 
 def test_other_numbers_fields_and_malformed_parts_are_skipped_not_trusted() -> None:
     body = load("text")
-    body["entry"][0]["changes"].append({"field": "message_template_status_update", "value": {"event": "APPROVED"}})
+    body["entry"][0]["changes"].append(
+        {"field": "message_template_status_update", "value": {"event": "APPROVED"}}
+    )
     body["entry"].append(load("text", PHONE_NUMBER_ID="999")["entry"][0])
     broken = load("text")["entry"][0]["changes"][0]
     broken["value"]["messages"][0]["from"] = "+1 555 not a number"
@@ -147,7 +149,11 @@ def test_up_to_three_buttons_are_reply_buttons_that_send_the_payload_back() -> N
     [draft] = button_drafts("Cancel it?", buttons(3))
     interactive = draft.body["interactive"]  # type: ignore[index]
     assert interactive["type"] == "button" and interactive["body"]["text"] == "Cancel it?"
-    assert [b["reply"]["id"] for b in interactive["action"]["buttons"]] == ["/choice0", "/choice1", "/choice2"]
+    assert [b["reply"]["id"] for b in interactive["action"]["buttons"]] == [
+        "/choice0",
+        "/choice1",
+        "/choice2",
+    ]
 
 
 @pytest.mark.parametrize("count, lists", [(4, 1), (10, 1), (11, 2), (23, 3)])

@@ -83,7 +83,9 @@ async def test_a_message_that_never_goes_through_is_recorded_failed_not_dropped(
     assert recorded.status == "failed" and recorded.error["code"] == 130429 and recorded.attempts == 4
 
 
-async def test_an_unreachable_graph_api_is_retried_then_recorded_failed(store: Store, graph: FakeGraph) -> None:
+async def test_an_unreachable_graph_api_is_retried_then_recorded_failed(
+    store: Store, graph: FakeGraph
+) -> None:
     client = GraphClient(wa_settings(graph, graph_base_url="http://127.0.0.1:9", send_attempts=2))
     [outcome] = await Sender(client, store, client.settings).deliver(queue(store, new_wa_id(), "hello"))
     await client.close()
