@@ -45,7 +45,7 @@ class WhatsAppSettings:
     turn_attempts: int = 5  # tries of a customer message whose turn failed for now
     turn_retry_seconds: float = 2.0  # first wait before a failed turn is tried again, doubling
     sweep_seconds: float = 5.0  # how often unfinished work is looked for
-    max_concurrent_turns: int = 8
+    max_concurrent_turns: int = 4  # Rasa computes turns on the event loop the webhook shares
     max_body_bytes: int = 1_048_576
     max_voice_bytes: int = 16 * 1024 * 1024
     max_voice_seconds: int = 120

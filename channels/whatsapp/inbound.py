@@ -93,7 +93,8 @@ def read_notification(body: Any, phone_number_id: str) -> Notification:
             if change.get("field") != "messages" or not isinstance(value, dict):
                 notification.skipped += 1
                 continue
-            if (value.get("metadata") or {}).get("phone_number_id") != phone_number_id:
+            metadata = value.get("metadata")
+            if not isinstance(metadata, dict) or metadata.get("phone_number_id") != phone_number_id:
                 notification.skipped += 1
                 continue
             _read_value(value, notification)
@@ -101,7 +102,8 @@ def read_notification(body: Any, phone_number_id: str) -> Notification:
 
 
 def _read_value(value: Dict[str, Any], notification: Notification) -> None:
-    names = {c.get("wa_id"): _profile_name(c) for c in _dicts(value.get("contacts"))}
+    contacts = _dicts(value.get("contacts"))
+    names = {c["wa_id"]: _profile_name(c) for c in contacts if isinstance(c.get("wa_id"), str)}
     for message in _dicts(value.get("messages")):
         inbound = _inbound(message, names)
         if inbound is None:

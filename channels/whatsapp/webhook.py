@@ -92,6 +92,9 @@ async def store_signed(raw: bytes, signature: Optional[str], runtime: Runtime) -
         notification = read_notification(parse_body(raw), config.phone_number_id or "")
     except (NotAWebhook, RecursionError) as error:
         raise BadRequest(str(error), {"field": "body", "reason": "not_a_notification"}) from error
+    except Exception as error:  # a bug in reading it: answered with the envelope, logged
+        logger.exception("WhatsApp: could not read a signed notification")
+        raise InternalError("The notification could not be read") from error
     try:
         return await db(inbox.store_notification, runtime.store, notification)
     except Exception as error:  # not stored: Meta must deliver it again

@@ -3,10 +3,8 @@ server, tests/integration), talking to a loopback stand-in for the Graph API."""
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict, Iterator, List
+from typing import Dict, Iterator
 
-import psycopg2
 import pytest
 
 from tests.channels.chat import SECRET
@@ -41,26 +39,3 @@ def wa(stack: Stack, graph: FakeGraph) -> Server:
     server = stack.spawn_rasa(whatsapp_env(graph.url))
     wait_until_up(f"{server.url}/status", server.process, server.log, timeout=480)
     return server
-
-
-def rows(database_url: str, conversation_id: str) -> List[Dict[str, Any]]:
-    """The conversation's ``whatsapp_messages``, oldest first."""
-    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT * FROM whatsapp_messages WHERE conversation_id = %s ORDER BY id", (conversation_id,)
-        )
-        names = [column.name for column in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def statuses(database_url: str, wamid: str) -> List[Dict[str, Any]]:
-    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT status, error FROM whatsapp_statuses WHERE wamid = %s ORDER BY id", (wamid,))
-        return [{"status": status, "error": error} for status, error in cur.fetchall()]
-
-
-def user_events(database_url: str, conversation_id: str) -> List[Dict[str, Any]]:
-    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT data FROM events WHERE sender_id = %s AND type_name = 'user' ORDER BY id",
-                    (conversation_id,))  # fmt: skip
-        return [json.loads(data) for (data,) in cur.fetchall()]
