@@ -15,6 +15,7 @@ from channels.whatsapp import outbox
 from channels.whatsapp.graph import GraphClient
 from channels.whatsapp.meta_errors import GraphFailure
 from channels.whatsapp.outgoing import text_drafts
+from channels.whatsapp.output import WhatsAppOutput
 from channels.whatsapp.rows import OutboundWork
 from channels.whatsapp.sender import Sender
 from tests.channels.whatsapp.conftest import TEMPLATE
@@ -167,3 +168,18 @@ async def test_media_is_found_then_downloaded_with_the_token_and_checked(graph: 
     with pytest.raises(GraphFailure):
         await client.media_info("404404")
     await client.close()
+
+
+async def test_rasas_own_sends_go_out_at_once_and_are_recorded(
+    sender: Sender, store: Store, graph: FakeGraph
+) -> None:
+    """``output_channel=whatsapp`` of Rasa's HTTP API (reminders, ``trigger_intent``)."""
+    wa_id = new_wa_id()
+    output = WhatsAppOutput(sender)
+    await output.send_response(f"whatsapp:{wa_id}", {"text": "Still there?", "buttons": [
+        {"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]})  # fmt: skip
+    [body] = graph.sent(wa_id)
+    assert body["interactive"]["type"] == "button" and body["interactive"]["body"]["text"] == "Still there?"
+    with store.session() as s:
+        [recorded] = s.query(WhatsAppMessage).filter_by(conversation_id=f"whatsapp:{wa_id}").all()
+        assert recorded.author == "bot" and recorded.status == "sent"
