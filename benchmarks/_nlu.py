@@ -23,21 +23,49 @@ from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.metrics import accuracy_score, f1_score
 
+# Components that cannot train without the domain (``rasa train nlu`` has none in its graph):
+# the typed-button-title lookup reads the domain's buttons. Left out, the figures measure the
+# classifiers alone (it would only decide the few held-out messages that are a button title).
+NEEDS_DOMAIN = ("ButtonTitleClassifier",)
+
+
+def component_name(component: Dict[str, Any]) -> str:
+    """The class name of a pipeline entry (``assistant.plugins.x.Foo`` -> ``Foo``)."""
+    return str(component["name"]).rsplit(".", 1)[-1]
+
+
+ENTITY_ONLY = ("EntitySynonymMapper", "CRFEntityExtractor", "RegexEntityExtractor")
+
+
+def extracts_entities_only(component: Dict[str, Any]) -> bool:
+    """Whether a pipeline entry only extracts entities (nothing to learn on intent-only data)."""
+    name = component_name(component)
+    return name in ENTITY_ONLY or (
+        name == "DIETClassifier" and component.get("intent_classification") is False
+    )
+
 
 def load_nlu_config(
     path: Path,
     drop: Iterable[str] = (),
     epochs: Optional[int] = None,
     assistant_id: Optional[str] = None,
+    intents_only: bool = False,
 ) -> Dict[str, Any]:
     """The pipeline part of a Rasa config file, minus the components named in ``drop``.
 
     ``epochs`` overrides the ``epochs`` of every component that has them (DIET and the
     ResponseSelector), for quick development runs.  Policies are left out: only NLU is trained.
+    Components in ``NEEDS_DOMAIN`` are always left out, entity extractors with
+    ``intents_only`` (data sets without entities).
     """
     config = rasa.shared.utils.io.read_config_file(str(path))
-    dropped = set(drop)
-    pipeline = [copy.deepcopy(c) for c in config["pipeline"] if c["name"] not in dropped]
+    dropped = set(drop) | set(NEEDS_DOMAIN)
+    pipeline = [
+        copy.deepcopy(c)
+        for c in config["pipeline"]
+        if component_name(c) not in dropped and not (intents_only and extracts_entities_only(c))
+    ]
     if epochs is not None:
         for component in pipeline:
             if "epochs" in component or component["name"] in ("DIETClassifier", "ResponseSelector"):
@@ -104,6 +132,18 @@ def predicted_intent(result: Dict[str, Any]) -> Tuple[str, bool]:
     if is_fallback:
         result = fallback_classifier.undo_fallback_prediction(result)
     return (result.get("intent") or {}).get("name") or "", is_fallback
+
+
+def predicted_confidence(result: Dict[str, Any]) -> float:
+    """Confidence of the classifier's own top intent (a fallback prediction undone)."""
+    if fallback_classifier.is_fallback_classifier_prediction(result):
+        result = fallback_classifier.undo_fallback_prediction(result)
+    return float((result.get("intent") or {}).get("confidence") or 0.0)
+
+
+def entity_spans(entities: Iterable[Dict[str, Any]]) -> List[Tuple[str, int, int]]:
+    """(entity type, start, end) of each entity, for span-level scoring."""
+    return sorted({(str(e["entity"]), int(e["start"]), int(e["end"])) for e in entities})
 
 
 def predicted_response_key(result: Dict[str, Any], retrieval_intent: str) -> Optional[str]:

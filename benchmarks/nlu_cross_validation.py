@@ -41,6 +41,7 @@ import _nlu  # noqa: E402
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
+from sklearn.metrics import classification_report  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 RETRIEVAL_INTENT = "faq"
@@ -63,6 +64,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--max-folds", type=int, default=None, help="train and score only the first N folds (quick runs only)"
+    )
+    parser.add_argument(
+        "--imported",
+        type=Path,
+        default=PROJECT_ROOT / "data" / "nlu" / "out_of_scope_clinc150.yml",
+        help="NLU file of imported examples; accuracy is also reported without them",
     )
     parser.add_argument("--out", type=Path, default=None, help="JSON output path")
     return parser.parse_args(argv)
@@ -106,6 +113,18 @@ def score_fold(test: List[Message], results: List[Dict[str, Any]]) -> Dict[str, 
         "n_test": len(test),
         "n_test_faq": len(faq),
         "errors": [(g, p) for g, p in zip(gold, predicted, strict=False) if g != p],
+        "predictions": [
+            {
+                "text": m.get("text"),
+                "gold": g,
+                "predicted": p,
+                "confidence": _nlu.predicted_confidence(r),
+                "fallback": f,
+                "gold_entities": _nlu.entity_spans(m.get("entities") or []),
+                "predicted_entities": _nlu.entity_spans(r.get("entities") or []),
+            }
+            for m, g, p, f, r in zip(test, gold, predicted, fallback, results, strict=False)
+        ],
     }
 
 
@@ -153,6 +172,41 @@ def summarize(folds: List[Dict[str, Any]]) -> Dict[str, Dict[str, float]]:
         mean, std = mean_std(values)
         summary[key] = {"mean": mean, "std": std}
     return summary
+
+
+def accuracy_without(folds: List[Dict[str, Any]], path: Optional[Path]) -> Optional[Dict[str, float]]:
+    """Pooled accuracy of the held-out messages that are not examples of the file ``path``."""
+    if not path or not path.is_file():
+        return None
+    imported = {m.get("text") for m in load_data(str(path)).intent_examples}
+    rows = [p for f in folds for p in f["predictions"] if p["text"] not in imported]
+    right = sum(p["gold"] == p["predicted"] for p in rows)
+    return {"accuracy": right / len(rows), "n": len(rows), "n_imported_left_out": len(imported)}
+
+
+def pooled_scores(folds: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Per-intent F1 and span-level entity precision/recall/F1 over all held-out messages."""
+    rows = [p for f in folds for p in f["predictions"]]
+    gold, predicted = [r["gold"] for r in rows], [r["predicted"] for r in rows]
+    report = classification_report(gold, predicted, output_dict=True, zero_division=0)
+    per_intent = {k: v for k, v in report.items() if isinstance(v, dict) and k in set(gold)}
+    entities: Dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for r in rows:
+        want = {tuple(e) for e in r["gold_entities"]}
+        got = {tuple(e) for e in r["predicted_entities"]}
+        for kind in {e[0] for e in want | got}:
+            w = {e for e in want if e[0] == kind}
+            g = {e for e in got if e[0] == kind}
+            entities[kind].update(tp=len(w & g), fp=len(g - w), fn=len(w - g))
+    entities["all"] = sum(entities.values(), collections.Counter())
+    return {"per_intent": per_intent, "entities": {k: _prf(c) for k, c in entities.items()}}
+
+
+def _prf(counts: collections.Counter) -> Dict[str, float]:
+    precision = counts["tp"] / max(counts["tp"] + counts["fp"], 1)
+    recall = counts["tp"] / max(counts["tp"] + counts["fn"], 1)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+    return {"precision": precision, "recall": recall, "f1": f1, "support": counts["tp"] + counts["fn"]}
 
 
 def top_confusions(folds: List[Dict[str, Any]], n: int = 8) -> List[Tuple[str, str, int]]:
@@ -206,6 +260,19 @@ def print_report(
     print_table("Most frequent intent errors (pooled)", ["gold", "predicted", "count"], confusions)
 
 
+def print_pooled(pooled: Dict[str, Any]) -> None:
+    rows = [
+        [name, 100 * v["precision"], 100 * v["recall"], 100 * v["f1-score"], int(v["support"])]
+        for name, v in sorted(pooled["per_intent"].items(), key=lambda kv: kv[1]["f1-score"])
+    ]
+    print_table("Per-intent scores (pooled over folds)", ["intent", "P %", "R %", "F1 %", "n"], rows)
+    rows = [
+        [name, 100 * v["precision"], 100 * v["recall"], 100 * v["f1"], v["support"]]
+        for name, v in sorted(pooled["entities"].items())
+    ]
+    print_table("Entities, exact spans (pooled over folds)", ["entity", "P %", "R %", "F1 %", "n"], rows)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     config = _nlu.load_nlu_config(args.config, epochs=args.epochs)
@@ -221,8 +288,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 break
             folds.append(run_fold(index, train, test, args, config, Path(tmp)))
     summary = summarize(folds)
-    confusions = top_confusions(folds)
+    confusions = top_confusions(folds, 15)
+    pooled = pooled_scores(folds)
+    pooled["without_imported"] = accuracy_without(folds, args.imported)
     print_report(folds, summary, confusions)
+    print_pooled(pooled)
+    if pooled["without_imported"]:
+        w = pooled["without_imported"]
+        print(
+            f"\naccuracy without the {w['n_imported_left_out']} imported examples: {100 * w['accuracy']:.2f} % (n={w['n']})"
+        )
     path = write_json(
         {
             "benchmark": "nlu_cross_validation",
@@ -231,6 +306,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "summary": summary,
             "folds": folds,
             "top_confusions": confusions,
+            "pooled": pooled,
         },
         args.out,
         "nlu_cross_validation.json",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 import math
 import uuid
@@ -29,8 +28,10 @@ from channels import messages as msgs
 from channels.auth import Identity, anonymous_identity, client_ip, decode_token, token_from
 from channels.config import WebChatConfig
 from channels.errors import AuthError, ChannelError, ForbiddenError, RateLimitError, ValidationError
+from channels.event_input import json_object, message_id_of, required_field, valid_conversation_id
 from channels.rooms import ConversationRooms, events_room, from_other_channel, widget_room
 from channels.state import ChannelState, ConnectionCounter, MemoryState
+from channels.turns import turn_error
 
 ANONYMOUS_OWNER = "anonymous"  # owner of a conversation an anonymous visitor started (key holders)
 RESERVED_METADATA = (CLAIM_KEY, msgs.SENDER_KEY, "message_id")
@@ -42,14 +43,6 @@ async def maybe_await(result: Any) -> Any:
     """``enter_room``/``leave_room`` are plain methods in python-socketio 5.9 and coroutines
     from 5.10 on (Rasa 3.6's own channel forgets to await them); this works with both."""
     return await result if inspect.isawaitable(result) else result
-
-
-def valid_conversation_id(value: Any) -> str:
-    if not isinstance(value, str) or not msgs.CONVERSATION_ID.match(value):
-        raise ValidationError(
-            "conversation_id must be 1-128 letters, digits or . _ : @ -", {"field": "conversation_id"}
-        )
-    return value
 
 
 @dataclass
@@ -94,18 +87,22 @@ class WebChatHub:
 
     def _guarded(
         self, event: str, handler: Callable[[str, Any], Awaitable[Any]]
-    ) -> Callable[..., Awaitable[None]]:
-        """Turns any failure of ``handler`` into an ``error`` event for the sender."""
+    ) -> Callable[..., Awaitable[Dict[str, Any]]]:
+        """Turns any failure of ``handler`` into an ``error`` event for the sender. The result is
+        also the event's acknowledgement (for clients that ask for one): ``{"ok": true}`` or
+        ``{"ok": false, "error": {...}}``, which reaches the sender even when Redis is down."""
 
-        async def run(sid: str, *args: Any) -> None:
+        async def run(sid: str, *args: Any) -> Dict[str, Any]:
+            data = args[0] if args else None
             try:
                 await self._pace(sid)
-                await handler(sid, args[0] if args else None)
+                await handler(sid, data)
+                return {"ok": True}
             except ChannelError as exc:
-                await self.emit_error(sid, exc, event)
-            except Exception:
-                logger.exception("webchat: %s from %s failed", event, sid)
-                await self.emit_error(sid, ChannelError("Something went wrong", code="INTERNAL_ERROR"), event)
+                return await self.emit_error(sid, exc, event, data)
+            except Exception as exc:  # a lost connection to Redis may pass: sending again can work
+                error = turn_error(exc, get_settings().retry_after_seconds, f"webchat {event} from {sid}")
+                return await self.emit_error(sid, error, event, data)
 
         return run
 
@@ -117,8 +114,25 @@ class WebChatHub:
             details = {"limit": limit, "window": "1 minute", "retry_after": math.ceil(retry_after)}
             raise RateLimitError("Too many events from this connection", details)
 
-    async def emit_error(self, sid: str, error: ChannelError, event: str) -> None:
-        await self.sio.emit("error", {**error.to_payload(), "event": event}, to=sid)
+    async def emit_error(self, sid: str, error: ChannelError, event: str, data: Any = None) -> Dict[str, Any]:
+        """Tells the sender what failed. A message that was not answered comes back with its
+        ``message_id`` and (masked) text, and ``retryable``, so the client can send it again.
+        Sent straight to the socket (it is on this process), not through the Redis queue,
+        which may be what is down."""
+        payload: Dict[str, Any] = {**error.to_payload(), "event": event}
+        retry_after = getattr(error, "retry_after", None)
+        payload["retryable"] = retry_after is not None
+        if retry_after is not None:
+            payload["details"] = {**payload["details"], "retry_after": retry_after}
+        if event in ("message_send", "user_uttered") and isinstance(data, dict):
+            text = data.get("content") if event == "message_send" else data.get("message")
+            payload["message"] = {"message_id": data.get("message_id"),
+                                  "text": redact(text) if isinstance(text, str) else None}  # fmt: skip
+        try:
+            await self.sio.emit("error", payload, to=sid, ignore_queue=True)
+        except Exception:
+            logger.warning("webchat: could not tell %s about a failed %s", sid, event, exc_info=True)
+        return {"ok": False, "error": payload}
 
     # connection
 
@@ -238,7 +252,7 @@ class WebChatHub:
 
     def _member_conversation(self, sid: str, data: Any) -> Tuple[SocketState, str]:
         socket = self._socket(sid)
-        conversation_id = valid_conversation_id(_field(data, "conversation_id"))
+        conversation_id = valid_conversation_id(required_field(data, "conversation_id"))
         if conversation_id not in socket.conversations:
             raise ForbiddenError("Join the conversation first", {"conversation_id": conversation_id})
         return socket, conversation_id
@@ -266,10 +280,12 @@ class WebChatHub:
             raise ValidationError("message must be text", {"field": "message"})
         metadata = data.get("customData") or data.get("metadata") or {}
         if isinstance(metadata, str):
-            metadata = _json_object(metadata)
+            metadata = json_object(metadata)
         if not isinstance(metadata, dict):
             raise ValidationError("customData must be an object", {"field": "customData"})
-        await self.route_message(socket, conversation_id, text, metadata)
+        await self.route_message(
+            socket, conversation_id, text, metadata, message_id=message_id_of(data), sid=sid
+        )
 
     # conversation protocol
 
@@ -292,7 +308,7 @@ class WebChatHub:
 
     async def on_leave(self, sid: str, data: Any) -> None:
         socket = self._socket(sid)
-        conversation_id = valid_conversation_id(_field(data, "conversation_id"))
+        conversation_id = valid_conversation_id(required_field(data, "conversation_id"))
         if conversation_id in socket.conversations:
             await self._depart(sid, socket, conversation_id)
         await self.sio.emit("conversation_left", {"conversation_id": conversation_id}, to=sid)
@@ -310,7 +326,9 @@ class WebChatHub:
             raise ValidationError("content must be non-empty text", {"field": "content"})
         attachments = data.get("attachments")
         metadata = {"attachments": attachments} if isinstance(attachments, list) and attachments else {}
-        await self.route_message(socket, conversation_id, content, metadata)
+        await self.route_message(
+            socket, conversation_id, content, metadata, message_id=message_id_of(data), sid=sid
+        )
 
     # messages
 
@@ -320,9 +338,12 @@ class WebChatHub:
         conversation_id: str,
         content: str,
         metadata: Dict[str, Any],
+        message_id: Optional[str] = None,
+        sid: Optional[str] = None,
     ) -> Dict[str, Any]:
         """Masks card numbers and IBANs before anyone sees the message, then hands it on: a
-        customer's with the signed claim of who they are (assistant.identity.claims)."""
+        customer's with the signed claim of who they are (assistant.identity.claims) and the
+        client's ``message_id``, which makes sending it again safe."""
         content, identity = redact(content), socket.identity
         if identity.is_agent:
             return await self.rooms.agent_message(identity, conversation_id, content)
@@ -330,7 +351,9 @@ class WebChatHub:
             {key: value for key, value in metadata.items() if key not in RESERVED_METADATA}
         )
         metadata[CLAIM_KEY] = self._claim(socket, conversation_id)
-        return await self.rooms.customer_message(identity, conversation_id, content, metadata)
+        return await self.rooms.customer_message(
+            identity, conversation_id, content, metadata, message_id, sid
+        )
 
     def _claim(self, socket: SocketState, conversation_id: str) -> Dict[str, Any]:
         signed_in = not socket.identity.anonymous
@@ -355,19 +378,3 @@ def _written_by(tracker: Any, user_id: str) -> bool:
         and ((event.metadata or {}).get(msgs.SENDER_KEY) or {}).get("id") == user_id
         for event in tracker.events
     )
-
-
-def _field(data: Any, name: str) -> Any:
-    if not isinstance(data, dict):
-        raise ValidationError(f"Expected an object with {name}", {"field": name})
-    return data.get(name)
-
-
-def _json_object(text: str) -> Dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise ValidationError("metadata must be a JSON object", {"field": "metadata"}) from exc
-    if not isinstance(value, dict):
-        raise ValidationError("metadata must be a JSON object", {"field": "metadata"})
-    return value

@@ -94,9 +94,9 @@ def history(
         if isinstance(event, UserUttered) and event.text is not None:
             sender = (event.metadata or {}).get(SENDER_KEY) or customer
             ai = ai_metadata(event.parse_data, event.text)
-            result.append(
-                message(conversation_id, event.text, sender, ai=ai, created_at=now_iso(event.timestamp))
-            )
+            entry = message(conversation_id, event.text, sender, ai=ai, created_at=now_iso(event.timestamp))
+            entry["id"] = event.message_id or entry["id"]
+            result.append(entry)
         elif isinstance(event, BotUttered) and (event.text or event.data):
             result.append(_bot_history_entry(event, conversation_id, bot))
     return result[-limit:]

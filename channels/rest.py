@@ -21,25 +21,22 @@ The blueprint also adds the Rasa server's ``/health/live`` and ``/health/ready``
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.core.lock_store import LockError
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.retry import is_transient
 from assistant.settings import Settings, get_settings
-from assistant.turn_failure import TurnFailed, failure_in
-from channels.envelope import InternalError, ServiceUnavailable, error_response, request_id_of
+from assistant.turn_failure import failure_in
+from channels.envelope import error_response, request_id_of
 from channels.errors import ChannelError
 from channels.health import add_health_routes
 from channels.rest_body import RestMessage, build_metadata, parse_body
-from channels.turns import AssistantNotReady, TurnResult, fail_loudly, serve_turn
+from channels.turns import TurnResult, fail_loudly, serve_turn, turn_error
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +109,7 @@ async def handle(request: Request, settings: Settings) -> HTTPResponse:
     except ChannelError as error:
         return error_response(error, request_id)
     except Exception as error:  # every failure is answered with the envelope, never a bare 500
-        return error_response(_channel_error(error, settings, request_id), request_id)
+        return error_response(turn_error(error, settings.retry_after_seconds, request_id), request_id)
     headers = {"X-Request-Id": request_id}
     if result.replayed:
         headers["X-Replayed"] = "true"
@@ -130,35 +127,3 @@ async def _serve(request: Request, body: RestMessage, request_id: str, settings:
     )
     agent = getattr(request.app.ctx, "agent", None)
     return await serve_turn(agent, message, body.message_id is not None, settings.turn_timeout_seconds)
-
-
-def _channel_error(error: Exception, settings: Settings, request_id: str) -> ChannelError:
-    """What the client is told about a turn that failed."""
-    retry_after = settings.retry_after_seconds
-    if isinstance(error, TurnFailed):
-        if error.retryable:
-            logger.warning("Turn %s failed: %s", request_id, error.message)
-            return ServiceUnavailable("The assistant could not complete this message; send it again",
-                                      retry_after, {"reason": error.code.lower()})  # fmt: skip
-        logger.error("Turn %s failed: %s", request_id, error.message)
-        return InternalError("The assistant could not complete this message", {"reason": error.code.lower()})
-    reason = _temporary_reason(error)
-    if reason is not None:
-        logger.warning("Turn %s failed (%s): %r", request_id, reason, error)
-        return ServiceUnavailable("The assistant could not complete this message; send it again",
-                                  retry_after, {"reason": reason})  # fmt: skip
-    logger.exception("Turn %s failed", request_id, exc_info=error)
-    return InternalError("The assistant could not complete this message")
-
-
-def _temporary_reason(error: Exception) -> Optional[str]:
-    """Why a failure is temporary (a retry later can succeed), or None when it is not."""
-    if isinstance(error, asyncio.TimeoutError):
-        return "timeout"
-    if isinstance(error, AssistantNotReady):
-        return "not_ready"
-    if isinstance(error, LockError):
-        return "conversation_busy" if not is_transient(error) else "store_unavailable"
-    if is_transient(error):
-        return "store_unavailable"
-    return None

@@ -18,11 +18,13 @@ from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 from socketio import AsyncServer
 
+from assistant.settings import get_settings
 from channels import messages as msgs
 from channels.auth import Identity
 from channels.config import WebChatConfig
 from channels.errors import ChannelError, MessageTooLargeError, RateLimitError
 from channels.state import ChannelState
+from channels.turns import serve_turn, turn_error
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -34,7 +36,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "webchat"
 ACTIVE, HANDED_OFF = "active", "handed_off"
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-OutputFactory = Callable[["ConversationRooms", Optional[Dict[str, Any]]], Any]
+OutputFactory = Callable[["ConversationRooms", Optional[Dict[str, Any]], bool], Any]
 
 
 def events_room(conversation_id: str) -> str:
@@ -68,39 +70,57 @@ class ConversationRooms:
         self.turns = asyncio.Semaphore(config.max_concurrent_turns)
 
     async def customer_message(
-        self, identity: Identity, conversation_id: str, content: str, metadata: Dict[str, Any]
+        self,
+        identity: Identity,
+        conversation_id: str,
+        content: str,
+        metadata: Dict[str, Any],
+        message_id: Optional[str] = None,
+        sid: Optional[str] = None,
     ) -> Dict[str, Any]:
-        """Shows the message to the room (agents see it even while the bot is paused), then
-        lets Rasa answer with typing indicators around the reply; waits while
-        ``max_concurrent_turns`` other turns run."""
+        """Lets Rasa answer the customer's message (typing indicators around it), then, once
+        the turn is stored, shows the message and the replies to the room. A failed turn
+        raises ``ChannelError`` (``SERVICE_UNAVAILABLE`` when sending again can work) and
+        nothing of it reaches anyone. ``message_id`` (the client's) makes a retry safe: a
+        message already stored is answered again, to ``sid`` only, from what was stored.
+        Waits while ``max_concurrent_turns`` other turns run."""
         await self.admit(conversation_id, content)
         async with self.turns:
             parse_data = await self._parse(content)
             ai = msgs.ai_metadata(parse_data, content)
             message = msgs.message(conversation_id, content, identity.public(), ai=ai)
-            await self.emit_message(conversation_id, message)
+            message["id"] = message_id or message["id"]
             quiet = await self.state.status(conversation_id) == HANDED_OFF
             if not quiet:
                 await self._bot_typing(conversation_id, "typing_start")
+            output = self.output_factory(self, ai, True)
             try:
                 meta = {**metadata, msgs.SENDER_KEY: identity.public(), "message_id": message["id"]}
-                output = self.output_factory(self, ai)
                 # Rasa uses this parse instead of parsing again: one NLU run per message.
-                await self.on_new_message(
-                    UserMessage(
-                        content,
-                        output,
-                        conversation_id,
-                        parse_data=parse_data,
-                        input_channel=CHANNEL,
-                        metadata=meta,
-                    )  # fmt: skip
-                )
+                user_message = UserMessage(content, output, conversation_id, parse_data=parse_data,
+                                           input_channel=CHANNEL, message_id=message["id"], metadata=meta)  # fmt: skip
+                replayed = await self._serve(user_message, replayable=message_id is not None)
+                if not replayed:
+                    await self.emit_message(conversation_id, message, sender=sid)
+                await output.flush(sender=sid, only_sender=replayed)
             finally:
                 if not quiet:
                     await self._bot_typing(conversation_id, "typing_stop")
             await self._refresh_status(conversation_id)
         return message
+
+    async def _serve(self, message: UserMessage, replayable: bool) -> bool:
+        """One turn under the failure contract (channels/turns.py); True when replayed."""
+        settings = get_settings()
+        try:
+            result = await serve_turn(self.agent(), message, replayable, settings.turn_timeout_seconds)
+        except ChannelError:
+            raise
+        except Exception as exc:
+            raise turn_error(
+                exc, settings.retry_after_seconds, f"{message.sender_id}/{message.message_id}"
+            ) from exc
+        return result.replayed
 
     async def agent_message(self, identity: Identity, conversation_id: str, content: str) -> Dict[str, Any]:
         """An agent's message: kept in the conversation's tracker and shown to everyone,
@@ -123,17 +143,38 @@ class ConversationRooms:
         widget: Dict[str, Any],
         content: str,
         ai: Optional[Dict[str, Any]],
+        sender: Optional[str] = None,
+        only_sender: bool = False,
         **extra: Any,
     ) -> None:
         message = msgs.message(conversation_id, content, self.bot, ai=ai, **extra)
-        await self.emit_message(conversation_id, message, widget=widget)
+        await self.emit_message(
+            conversation_id, message, widget=widget, sender=sender, only_sender=only_sender
+        )
 
     async def emit_message(
-        self, conversation_id: str, message: Dict[str, Any], widget: Optional[Dict[str, Any]] = None
+        self,
+        conversation_id: str,
+        message: Dict[str, Any],
+        widget: Optional[Dict[str, Any]] = None,
+        sender: Optional[str] = None,
+        only_sender: bool = False,
     ) -> None:
-        if widget is not None:
-            await self.sio.emit("bot_uttered", widget, room=widget_room(conversation_id))
-        await self.sio.emit("message_received", {"message": message}, room=events_room(conversation_id))
+        """To the conversation's rooms. ``sender``, the socket (of this process) whose message
+        this answers, gets it directly, not through the Redis queue, which may be down;
+        ``only_sender``: to no one else (a reply sent again to a client that retried)."""
+        deliveries = [(widget_room(conversation_id), "bot_uttered", widget),
+                      (events_room(conversation_id), "message_received", {"message": message})]  # fmt: skip
+        sender_rooms = set(self.sio.rooms(sender)) if sender else set()
+        for room, event, payload in deliveries:
+            if payload is None:
+                continue
+            if room in sender_rooms:
+                await self.sio.emit(event, payload, to=sender, ignore_queue=True)
+            if not only_sender:
+                await self.sio.emit(
+                    event, payload, room=room, skip_sid=sender if room in sender_rooms else None
+                )
 
     async def _bot_typing(self, conversation_id: str, event: str) -> None:
         user = {"id": self.bot["id"], "name": self.bot["name"]}

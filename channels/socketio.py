@@ -14,7 +14,7 @@ reply emitted by one Rasa process reaches sockets connected to another.
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Coroutine, Dict, Iterable, List, Optional
+from typing import Any, Awaitable, Callable, Coroutine, Dict, Iterable, List, Optional, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
@@ -23,11 +23,13 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from assistant.redaction import redact
+from assistant.turn_failure import failure_in
 from channels import messages as msgs
 from channels.auth import bearer_token, decode_token
 from channels.config import WebChatConfig
 from channels.errors import AuthError, ChannelError, ForbiddenError, ValidationError
-from channels.hub import WebChatHub, valid_conversation_id
+from channels.event_input import valid_conversation_id
+from channels.hub import WebChatHub
 from channels.page import add_page_routes
 from channels.rooms import ConversationRooms
 from channels.state import ChannelState, MemoryState, RedisState
@@ -36,19 +38,41 @@ logger = logging.getLogger(__name__)
 
 
 class WebChatOutput(OutputChannel):
-    """Sends the bot's messages into the conversation's rooms, in order, one bubble per part."""
+    """Sends the bot's messages into the conversation's rooms, in order, one bubble per part.
+
+    ``buffered``: a customer's turn keeps them until it is stored (``flush``), so nothing of a
+    turn that fails reaches anyone; an action's failure report (assistant/turn_failure.py)
+    fails the turn. Unbuffered (Rasa's HTTP API, reminders) they go out at once."""
 
     @classmethod
     def name(cls) -> str:
         return WebChatInput.name()
 
-    def __init__(self, rooms: ConversationRooms, ai_metadata: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(
+        self, rooms: ConversationRooms, ai_metadata: Optional[Dict[str, Any]] = None, buffered: bool = False
+    ) -> None:
         self.rooms = rooms
         self.ai = ai_metadata
+        self.buffered = buffered
+        self.pending: List[Tuple[str, Dict[str, Any], str, Dict[str, Any]]] = []
+
+    async def _send(self, recipient_id: str, widget: Dict[str, Any], content: str, **extra: Any) -> None:
+        if self.buffered:
+            self.pending.append((recipient_id, widget, content, extra))
+        else:
+            await self.rooms.bot_message(recipient_id, widget, content, self.ai, **extra)
+
+    async def flush(self, sender: Optional[str] = None, only_sender: bool = False) -> None:
+        """Sends what the turn said to the conversation's rooms (see ``emit_message``)."""
+        pending, self.pending = self.pending, []
+        for recipient_id, widget, content, extra in pending:
+            await self.rooms.bot_message(
+                recipient_id, widget, content, self.ai, sender=sender, only_sender=only_sender, **extra
+            )
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in msgs.split_text(text):
-            await self.rooms.bot_message(recipient_id, {"text": part}, part, self.ai)
+            await self._send(recipient_id, {"text": part}, part)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
@@ -56,28 +80,19 @@ class WebChatOutput(OutputChannel):
         """Buttons become quick replies on the last bubble."""
         parts = msgs.split_text(text)
         for part in parts[:-1]:
-            await self.rooms.bot_message(recipient_id, {"text": part}, part, self.ai)
+            await self._send(recipient_id, {"text": part}, part)
         replies = msgs.quick_replies(buttons)
         widget = {"text": parts[-1], "quick_replies": replies}
-        await self.rooms.bot_message(
-            recipient_id, widget, parts[-1], self.ai, message_type="quick_replies", quick_replies=replies
-        )
+        await self._send(recipient_id, widget, parts[-1], message_type="quick_replies", quick_replies=replies)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         widget = {"attachment": {"type": "image", "payload": {"src": image}}}
         attachments = [{"type": "image", "url": image}]
-        await self.rooms.bot_message(
-            recipient_id, widget, "", self.ai, message_type="image", attachments=attachments
-        )
+        await self._send(recipient_id, widget, "", message_type="image", attachments=attachments)
 
     async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        await self.rooms.bot_message(
-            recipient_id,
-            {"attachment": attachment},
-            "",
-            self.ai,
-            message_type="attachment",
-            attachments=[attachment],
+        await self._send(
+            recipient_id, {"attachment": attachment}, "", message_type="attachment", attachments=[attachment]
         )
 
     async def send_elements(
@@ -86,14 +101,15 @@ class WebChatOutput(OutputChannel):
         for element in elements:
             payload = {"template_type": "generic", "elements": element}
             widget = {"attachment": {"type": "template", "payload": payload}}
-            await self.rooms.bot_message(
-                recipient_id, widget, "", self.ai, message_type="carousel", custom=payload
-            )
+            await self._send(recipient_id, widget, "", message_type="carousel", custom=payload)
 
     async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
         """Rasa's socket.io convention: a custom payload's ``data`` (or the payload itself)."""
+        failure = failure_in(json_message)
+        if failure is not None:
+            raise failure.error()
         body = json_message.get("data", json_message) if isinstance(json_message, dict) else json_message
-        await self.rooms.bot_message(recipient_id, body, "", self.ai, message_type="custom", custom=body)
+        await self._send(recipient_id, body, "", message_type="custom", custom=body)
 
 
 class WebChatBlueprint(Blueprint):

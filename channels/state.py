@@ -7,12 +7,17 @@ Open connections per client address are counted per process (:class:`ConnectionC
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections import OrderedDict, defaultdict, deque
-from typing import Any, Deque, Dict, List, Optional, Protocol
+from typing import Any, Callable, Coroutine, Deque, Dict, List, Optional, ParamSpec, Protocol, TypeVar
 
+from assistant.retry import retry_async
 from channels.auth import Identity
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 PARTICIPANT_TTL = 24 * 3600
 CONVERSATION_TTL = 30 * 24 * 3600
@@ -113,6 +118,17 @@ class MemoryState:
         return None
 
 
+def _retried(method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """A Redis call retried on lost connections within the turn's budget (assistant/retry.py),
+    so a Redis restart costs a delay, not an error."""
+
+    @functools.wraps(method)
+    async def retried(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await retry_async(functools.partial(method, *args, **kwargs))
+
+    return retried
+
+
 class RedisState:
     """:class:`ChannelState` in Redis, shared by every Rasa process using the same prefix."""
 
@@ -125,32 +141,40 @@ class RedisState:
     def _key(self, kind: str, name: str) -> str:
         return f"{self.prefix}:{kind}:{name}"
 
+    @_retried
     async def add_participant(self, conversation_id: str, sid: str, identity: Identity) -> None:
         key = self._key("participants", conversation_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             await pipe.hset(key, sid, json.dumps(identity.public())).expire(key, PARTICIPANT_TTL).execute()
 
+    @_retried
     async def remove_participant(self, conversation_id: str, sid: str) -> None:
         await self.redis.hdel(self._key("participants", conversation_id), sid)
 
+    @_retried
     async def participants(self, conversation_id: str) -> List[Dict[str, str]]:
         raw = await self.redis.hvals(self._key("participants", conversation_id))
         return unique_people([json.loads(item) for item in raw])
 
+    @_retried
     async def owner(self, conversation_id: str) -> Optional[str]:
         return await self.redis.get(self._key("owner", conversation_id))
 
+    @_retried
     async def claim_owner(self, conversation_id: str, user_id: str) -> str:
         key = self._key("owner", conversation_id)
         await self.redis.set(key, user_id, nx=True, ex=CONVERSATION_TTL)
         return str(await self.redis.get(key) or user_id)
 
+    @_retried
     async def swap_status(self, conversation_id: str, status: str) -> Optional[str]:
         return await self.redis.getset(self._key("status", conversation_id), status)
 
+    @_retried
     async def status(self, conversation_id: str) -> Optional[str]:
         return await self.redis.get(self._key("status", conversation_id))
 
+    @_retried
     async def hit(self, key: str, limit: int, window: float) -> Optional[float]:
         """Fixed-window counter: one INCR per event, the window's key expires with it."""
         now = time.time()

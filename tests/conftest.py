@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional
 
 import psycopg2
 import pytest
@@ -78,20 +79,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         settings = Settings(var_dir=tmp_path)
     else:
         settings = Settings(var_dir=tmp_path, database_url=request.getfixturevalue("pg_database"))
-    store = _fresh_store(settings)
-    services.use_settings(settings)
-    services.use_store(store)
-    yield store
-    services.use_store(None)
-    services.use_settings(None)
-    store.engine.dispose()
+    yield from _used_by_the_actions(_fresh_store(settings), settings)
 
 
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     """A freshly seeded store on SQLite only, for tests whose subject is not the database."""
     settings = Settings(var_dir=tmp_path)
-    store = _fresh_store(settings)
+    yield from _used_by_the_actions(_fresh_store(settings), settings)
+
+
+def _used_by_the_actions(store: Store, settings: Settings) -> Iterator[Store]:
     services.use_settings(settings)
     services.use_store(store)
     yield store
@@ -131,3 +129,35 @@ def make_tracker(
         active_loop={"name": active_loop} if active_loop else {},
         latest_action_name="action_listen",
     )
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def webchat_dist() -> Path:
+    """webchat/dist/, built by scripts/build_webchat.sh (npm ci; a no-op when up to date)."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        ["bash", str(root / "scripts" / "build_webchat.sh")], capture_output=True, text=True, timeout=900
+    )
+    if done.returncode != 0:
+        pytest.fail(f"scripts/build_webchat.sh failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return root / "webchat" / "dist"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.async_api import async_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed: apt-get update && apt-get install -y chromium")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        await browser.close()

@@ -9,6 +9,29 @@
     window.history.replaceState(null, "", window.location.pathname + window.location.search);
   }
   var token = window.sessionStorage.getItem("northwind_token");
+
+  // When the assistant could not answer a message (the server says so with an `error` event
+  // holding the message), keep it on the page with a button that sends it again.
+  var unsent = document.getElementById("unsent");
+  function keepUnsent(error) {
+    var message = error && error.message;
+    if (!message || !message.text || !error.retryable) return;
+    unsent.dataset.text = message.text;
+    unsent.querySelector("span").textContent =
+      "We couldn't answer \u201c" + message.text + "\u201d just now. Please send it again.";
+    unsent.hidden = false;
+  }
+  function sendAgain() {
+    var box = document.querySelector("textarea.rw-new-message, input.rw-new-message");
+    if (!box || !unsent.dataset.text) return;
+    var setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(box), "value").set;
+    setter.call(box, unsent.dataset.text);  // the widget's input is a React-controlled field
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    unsent.hidden = true;
+    box.form.requestSubmit();
+  }
+  unsent.querySelector("button").addEventListener("click", sendAgain);
+
   window.WebChat.default({
     socketUrl: window.location.origin + (token ? "?token=" + encodeURIComponent(token) : ""),
     socketPath: container.getAttribute("data-socket-path") || "/socket.io/",
@@ -21,6 +44,7 @@
     hideWhenNotConnected: false,
     showMessageDate: true,
     customMessageDelay: function () { return 150; },
+    onSocketEvent: { error: keepUnsent },
     params: { storage: "local" }
   }, container);
 })();

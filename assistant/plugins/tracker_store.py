@@ -52,6 +52,7 @@ from assistant.identity.codes import typed_code
 from assistant.redaction import contains_sensitive, redact
 from assistant.retry import retry_async, retry_blocking
 from assistant.settings import get_settings
+from assistant.turn_failure import raise_if_an_action_failed
 
 STORED_UP_TO = "_stored_up_to"  # attribute on a retrieved tracker: how many events are stored
 CODE_SLOT = "verification_code"
@@ -108,6 +109,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        raise_if_an_action_failed()  # a turn that skipped an action it could not call fails
         redact_events(tracker.events)
         try:
             await self._write(tracker)

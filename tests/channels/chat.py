@@ -70,6 +70,10 @@ class ChatClient:
     async def emit(self, event: str, data: Any = None) -> None:
         await self.sio.emit(event, data)
 
+    async def call(self, event: str, data: Any = None, timeout: float = 60) -> Any:
+        """Emits ``event`` and returns the server's acknowledgement."""
+        return await self.sio.call(event, data, timeout=timeout)
+
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()

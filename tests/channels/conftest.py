@@ -5,7 +5,6 @@ session. Nothing is mocked; a missing service fails the session."""
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Iterator, List
@@ -16,7 +15,7 @@ import redis
 from tests.channels.chat import SECRET
 from tests.conftest import REDIS_URL
 from tests.integration import conftest as integration
-from tests.integration.conftest import ROOT, Server, Stack, wait_until_up
+from tests.integration.conftest import Server, Stack, wait_until_up
 
 # The session's PostgreSQL database, seeded store, Redis and action server, as in tests/integration.
 stack = integration.stack
@@ -35,17 +34,6 @@ WEB_ENV = {
     # Tests play clients at other addresses through X-Forwarded-For from loopback.
     "WEBCHAT_TRUSTED_PROXIES": "127.0.0.1",
 }
-
-
-@pytest.fixture(scope="session")
-def webchat_dist() -> Path:
-    """webchat/dist/, built by scripts/build_webchat.sh (npm ci; a no-op when up to date)."""
-    done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "build_webchat.sh")], capture_output=True, text=True, timeout=900
-    )
-    if done.returncode != 0:
-        pytest.fail(f"scripts/build_webchat.sh failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
-    return ROOT / "webchat" / "dist"
 
 
 @pytest.fixture(scope="session")

@@ -197,3 +197,33 @@ async def _chat_with_a_card(web: Server, conversation: str, typed: str) -> tuple
     finally:
         await customer.close()
         await agent.close()
+
+
+async def test_an_anonymous_visitor_needs_the_emailed_code_before_cancelling(
+    web: Server, stack: Stack
+) -> None:
+    database = stack.env["DATABASE_URL"]
+    order = new_processing_order(database, 4)  # Lukas's
+    conversation = new_conversation()
+    visitor = await connect(web.url)
+    try:
+        await visitor.join(conversation)
+        await visitor.send(conversation, f"cancel my order {order} please")
+        await visitor.bot_reply(conversation, "e-mailed a 6-digit code")
+        await visitor.send(conversation, "yes, cancel it")
+        await visitor.bot_reply(conversation, "6 digits")
+        with psycopg2.connect(database) as conn, conn.cursor() as cur:
+            cur.execute("SELECT status FROM orders WHERE id = %s", (order,))
+            assert cur.fetchone()[0] == "processing", "nothing changes without the code"
+            cur.execute("SELECT secret FROM outbound_emails WHERE to_address = 'lukas.schmidt@example.com' "
+                        "AND kind = 'verification_code' ORDER BY id DESC LIMIT 1")  # fmt: skip
+            code = cur.fetchone()[0]
+        await visitor.send(conversation, code)
+        await visitor.bot_reply(conversation, f"do you want to cancel order {order}")
+        await visitor.send(conversation, "yes")
+        await visitor.bot_reply(conversation, "is cancelled")
+    finally:
+        await visitor.close()
+    with psycopg2.connect(database) as conn, conn.cursor() as cur:
+        cur.execute("SELECT status FROM orders WHERE id = %s", (order,))
+        assert cur.fetchone()[0] == "cancelled"

@@ -59,9 +59,11 @@ async def test_typing_indicators_surround_the_bots_reply_and_bot_messages_arrive
             if name in ("typing_start", "typing_stop", "message_received")
         ]
         names = [name for name, _ in turn]
+        # The bot types; once the turn is stored, the customer's message and the replies show.
         assert (
-            names[0] == "message_received" and names[1] == "typing_start" and names[-1] == "typing_stop"
+            names[0] == "typing_start" and names[1] == "message_received" and names[-1] == "typing_stop"
         ), names
+        assert turn[1][1]["message"]["sender"]["role"] == "customer"
         assert all(data["user"]["id"] == "bot" for name, data in turn if name.startswith("typing"))
         bot_texts = [data["message"]["content"] for name, data in turn if name == "message_received"][1:]
         assert len(bot_texts) >= 2, bot_texts

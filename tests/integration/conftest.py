@@ -95,9 +95,10 @@ class Stack:
         return server
 
 
-def start_action_server(env: Dict[str, str], workdir: Path) -> Server:
-    """Our action server (assistant/action_server.py: failure reports, health) on a free port."""
-    port = free_port()
+def start_action_server(env: Dict[str, str], workdir: Path, port: Optional[int] = None) -> Server:
+    """Our action server (assistant/action_server.py: failure reports, health) on ``port`` (a
+    free one by default)."""
+    port = port or free_port()
     command = [PYTHON, "-m", "assistant.action_server", "--actions", "actions", "--port", str(port)]
     server = _spawn(command, env, workdir / f"actions-{port}.log")
     server.url = f"http://127.0.0.1:{port}"

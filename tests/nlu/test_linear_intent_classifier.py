@@ -1,0 +1,75 @@
+"""The linear intent classifier learns from dense and sparse sentence features, ranks intents
+with probabilities, and predicts the same after being stored and loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from assistant.plugins.linear_intent_classifier import LinearIntentClassifier
+from tests.nlu.components import create, featurize, storage
+
+EXAMPLES = {
+    "order_status": [
+        "where is my order",
+        "track my parcel",
+        "has my package shipped",
+        "when will my order arrive",
+    ],
+    "greet": ["hello", "hi there", "good morning", "hey"],
+    "reset_password": [
+        "I forgot my password",
+        "reset my password",
+        "can't log in",
+        "locked out of my account",
+    ],
+}
+UNSEEN = {"where's my delivery": "order_status", "hiya": "greet", "I can't sign in": "reset_password"}
+
+
+def training_data() -> TrainingData:
+    return TrainingData(
+        [Message(data={TEXT: t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts]
+    )
+
+
+@pytest.fixture
+def trained(tmp_path: Path) -> tuple:
+    store = storage(tmp_path)
+    data, messages = training_data(), [Message(data={TEXT: t}) for t in UNSEEN]
+    featurize(store, data, messages)
+    classifier = create(LinearIntentClassifier, store, "linear")
+    classifier.train(data)
+    return store, classifier, messages
+
+
+def intents(messages: List[Message]) -> List[str]:
+    return [m.get("intent")["name"] for m in messages]
+
+
+def test_unseen_paraphrases_get_their_intent_with_a_ranked_probability(trained: tuple) -> None:
+    _, classifier, messages = trained
+    classifier.process(messages)
+    assert intents(messages) == list(UNSEEN.values())
+    for message in messages:
+        ranking = message.get("intent_ranking")
+        assert ranking[0] == message.get("intent")
+        assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
+        assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-4
+
+
+def test_a_stored_and_loaded_classifier_predicts_the_same(trained: tuple) -> None:
+    store, classifier, messages = trained
+    before = classifier.predict(messages)
+    context = ExecutionContext(GraphSchema({}), node_name="linear")
+    loaded = LinearIntentClassifier.load(
+        {**LinearIntentClassifier.get_default_config()}, store, Resource("linear"), context
+    )
+    assert (abs(loaded.predict(messages) - before) < 1e-5).all()
