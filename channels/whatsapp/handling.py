@@ -13,7 +13,7 @@ from channels.whatsapp import texts
 
 MEDIA_KINDS = ("image", "video", "document", "sticker")
 SILENT_KINDS = ("reaction", "system", "request_welcome", "ephemeral")
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_TEXT_CHARS = 5000
 
 
@@ -75,7 +75,8 @@ def _as_text(value: Optional[str]) -> Handling:
 
 
 def _clean(value: Any) -> Optional[str]:
-    """Text without control characters (but tabs and line breaks), trimmed; None when blank."""
+    """Text without control characters (C0 but tabs and line breaks, DEL, C1), trimmed; None
+    when blank."""
     if not isinstance(value, str):
         return None
     text = CONTROL.sub("", value).strip()
