@@ -75,7 +75,7 @@ async def post_message(request: Request, runtime: Runtime) -> HTTPResponse:
         identity = _agent(request)
         message = parse_message(request.body or b"", runtime.settings.whatsapp.template_language)
         delivery = await deliver(message.conversation_id, message.drafts, author=f"agent:{identity.id}",
-                                 message_id=message.message_id, runtime=runtime)  # fmt: skip
+                                 message_id=message.message_id, sender=runtime.sender)  # fmt: skip
         _check(delivery)
     except DeliveryRefused as refused:
         error = not_configured() if refused.reason == "not_configured" else BadRequest(str(refused))

@@ -13,7 +13,8 @@ delivery that failed: ``Delivery.status`` is ``sent``, ``failed`` (Meta's error 
 ``outside_window`` (the customer last wrote more than 24 hours ago: the re-engagement template
 went instead when configured). A ``message_id`` makes a retry safe: the same id again returns
 the first outcome (``replayed=True``) without sending twice. It works in any process with the
-channel's settings and the database; ``DeliveryRefused`` means nothing was recorded (not a
+channel's settings and the database (it imports neither Rasa nor Sanic); ``DeliveryRefused``
+means nothing was recorded (not a
 WhatsApp conversation, or the channel is not configured). Called on the Rasa server through
 ``POST /api/channels/whatsapp/messages``, the message is also added to the conversation's
 tracker (channels/whatsapp/agent_api.py).
@@ -28,13 +29,14 @@ import sqlalchemy as sa
 
 from assistant.redaction import redact
 from assistant.settings import get_settings
+from assistant.store import get_store
 from channels.whatsapp import outbox
 from channels.whatsapp.conversation import wa_id_of
 from channels.whatsapp.dbcall import db
+from channels.whatsapp.graph import GraphClient
 from channels.whatsapp.meta_errors import Remedy
 from channels.whatsapp.outgoing import Draft, text_drafts
-from channels.whatsapp.runtime import Runtime
-from channels.whatsapp.sender import Outcome
+from channels.whatsapp.sender import Outcome, Sender
 
 SENT, FAILED, OUTSIDE_WINDOW, PENDING = "sent", "failed", "outside_window", "pending"
 
@@ -70,28 +72,36 @@ async def deliver_agent_message(conversation_id: str, text: str, *, agent_id: st
 
 
 async def deliver(conversation_id: str, drafts: List[Draft], *, author: str,
-                  message_id: Optional[str] = None, runtime: Optional[Runtime] = None) -> Delivery:  # fmt: skip
-    """Records and sends ``drafts`` (see the module docstring); ``runtime``: the Rasa server's,
-    else one made for this call."""
+                  message_id: Optional[str] = None, sender: Optional[Sender] = None) -> Delivery:  # fmt: skip
+    """Records and sends ``drafts`` (see the module docstring); ``sender``: the Rasa server's,
+    else one made for this call from the process's settings and store."""
     if wa_id_of(conversation_id) is None:
         raise DeliveryRefused("not_whatsapp", f"{conversation_id!r} is not a WhatsApp conversation")
-    own = runtime is None
-    runtime = runtime or Runtime(get_settings())
-    if not runtime.settings.whatsapp.configured:
+    own = sender is None
+    if sender is None:
+        settings = get_settings().whatsapp
+        sender = Sender(GraphClient(settings), get_store(), settings)
+    if not sender.settings.configured:
         raise DeliveryRefused("not_configured", "The WhatsApp channel is not configured")
     try:
-        previous = await db(outbox.by_client_id, runtime.store, message_id) if message_id else None
-        if previous is None:
-            try:
-                works = await db(outbox.record, runtime.store, conversation_id, drafts, author, message_id)
-            except sa.exc.IntegrityError:  # the same message id, a moment ago
-                previous = await db(outbox.by_client_id, runtime.store, message_id)
-        if previous is not None:
-            return _replayed(previous)
-        return summary(conversation_id, await runtime.sender.deliver(works))
+        return await _deliver(sender, conversation_id, drafts, author, message_id)
     finally:
         if own:
-            await runtime.client.close()
+            await sender.client.close()
+
+
+async def _deliver(sender: Sender, conversation_id: str, drafts: List[Draft], author: str,
+                   message_id: Optional[str]) -> Delivery:  # fmt: skip
+    store = sender.store
+    previous = await db(outbox.by_client_id, store, message_id) if message_id else None
+    if previous is None:
+        try:
+            works = await db(outbox.record, store, conversation_id, drafts, author, message_id)
+        except sa.exc.IntegrityError:  # the same message id, a moment ago
+            previous = await db(outbox.by_client_id, store, message_id)
+    if previous is not None:
+        return _replayed(previous)
+    return summary(conversation_id, await sender.deliver(works))
 
 
 def summary(conversation_id: str, outcomes: List[Outcome]) -> Delivery:

@@ -12,6 +12,7 @@ from assistant.settings import WhatsAppSettings
 from assistant.store import Store
 from assistant.store.models import WhatsAppMessage
 from channels.whatsapp import outbox
+from channels.whatsapp.delivery import DeliveryRefused, deliver
 from channels.whatsapp.graph import GraphClient
 from channels.whatsapp.meta_errors import GraphFailure
 from channels.whatsapp.outgoing import text_drafts
@@ -183,3 +184,20 @@ async def test_rasas_own_sends_go_out_at_once_and_are_recorded(
     with store.session() as s:
         [recorded] = s.query(WhatsAppMessage).filter_by(conversation_id=f"whatsapp:{wa_id}").all()
         assert recorded.author == "bot" and recorded.status == "sent"
+
+
+async def test_the_delivery_function_sends_once_per_message_id_and_refuses_other_channels(
+    sender: Sender, store: Store, graph: FakeGraph
+) -> None:
+    wa_id = new_wa_id()
+    drafts = text_drafts("Your refund is on its way.")
+    first = await deliver(
+        f"whatsapp:{wa_id}", drafts, author="agent:a-1", message_id=f"d-{wa_id}", sender=sender
+    )
+    again = await deliver(
+        f"whatsapp:{wa_id}", drafts, author="agent:a-1", message_id=f"d-{wa_id}", sender=sender
+    )
+    assert (first.status, first.replayed, again.replayed) == ("sent", False, True)
+    assert again.wamid == first.wamid and again.record_id == first.record_id and len(graph.sent(wa_id)) == 1
+    with pytest.raises(DeliveryRefused):
+        await deliver("rest-conversation-1", drafts, author="agent:a-1", sender=sender)
