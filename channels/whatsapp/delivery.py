@@ -14,8 +14,7 @@ delivery that failed: ``Delivery.status`` is ``sent``, ``failed`` (Meta's error 
 went instead when configured). A ``message_id`` makes a retry safe: the same id again returns
 the first outcome (``replayed=True``) without sending twice. It works in any process with the
 channel's settings and the database (it imports neither Rasa nor Sanic); ``DeliveryRefused``
-means nothing was recorded (not a
-WhatsApp conversation, or the channel is not configured). Called on the Rasa server through
+means nothing was recorded (not a WhatsApp conversation, or the channel is not configured). Called on the Rasa server through
 ``POST /api/channels/whatsapp/messages``, the message is also added to the conversation's
 tracker (channels/whatsapp/agent_api.py).
 """

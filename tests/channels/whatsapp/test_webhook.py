@@ -169,7 +169,7 @@ def test_the_webhook_answers_at_once_while_the_turn_and_its_reply_take_long(
     assert post(wa.url, load("text", WA_ID=wa_id, TEXT="where is my order")).status_code == 200
     answered = time.monotonic() - started
     wait_until(lambda: [r for r in rows(pg_database, conversation) if r["direction"] == "out" and r["wamid"]])
-    assert answered < 1.0 and time.monotonic() - started >= 4.0
+    assert answered < 2.0 and time.monotonic() - started >= 4.0
     assert ORDER_QUESTION in replies(graph, wa_id)[0]
 
 
