@@ -5,8 +5,9 @@ Rasa's processor catches every error of a custom action call, logs it and carrie
 conversation is stored as if the action had run and said nothing. Our action server
 (assistant/action_server.py) therefore never answers an action call with an error: when the
 action fails it answers with one bot message holding a custom payload under ``FAILURE_KEY``.
-Rasa hands that message to the channel's output channel before it stores anything; the REST and
-WhatsApp channels' outputs raise ``TurnFailed`` there, so the turn stops and nothing of it is stored.
+Rasa hands that message to the channel's output channel before it stores anything; the REST, web
+and WhatsApp channels' outputs raise ``TurnFailed`` there, so the turn stops and nothing of it is
+stored.
 """
 
 from __future__ import annotations
