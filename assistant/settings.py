@@ -8,6 +8,7 @@ them into factories instead of touching the environment.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,75 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class ConfigError(ValueError):
     """An environment variable holds a value the assistant cannot use."""
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    """The WhatsApp Cloud API channel (channels/whatsapp/). Without the four secrets the server
+    still starts, and the channel answers that it is not configured."""
+
+    app_secret: Optional[str] = field(
+        default=None, repr=False
+    )  # signs Meta's webhook calls (X-Hub-Signature-256)
+    verify_token: Optional[str] = field(
+        default=None, repr=False
+    )  # what Meta sends back when it verifies the webhook
+    access_token: Optional[str] = field(default=None, repr=False)  # bearer token of the Graph API calls
+    phone_number_id: Optional[str] = None  # the business number we answer from
+    graph_base_url: str = "https://graph.facebook.com"
+    api_version: str = "v23.0"
+    reengagement_template: Optional[str] = None  # sent instead of free text outside 24 hours
+    template_language: str = "en_US"
+    http_timeout_seconds: float = 10.0
+    send_attempts: int = 5  # tries of one outgoing message on throughput errors, 5xx, network
+    retry_base_seconds: float = 0.5  # first backoff of a send retry, doubling, with jitter
+    pair_pace_seconds: float = 6.0  # gap between messages to one number after error 131056
+    turn_attempts: int = 5  # tries of a customer message whose turn failed for now
+    turn_retry_seconds: float = 2.0  # first wait before a failed turn is tried again, doubling
+    sweep_seconds: float = 5.0  # how often unfinished work is looked for
+    max_concurrent_turns: int = 4  # Rasa computes turns on the event loop the webhook shares
+    max_body_bytes: int = 1_048_576
+    max_voice_bytes: int = 16 * 1024 * 1024
+    max_voice_seconds: int = 120
+
+    def __post_init__(self) -> None:
+        if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", self.graph_base_url):
+            raise ConfigError(f"WHATSAPP_GRAPH_BASE_URL must be an http(s) URL, got {self.graph_base_url!r}")
+        if not re.match(r"^v\d+\.\d+$", self.api_version):
+            raise ConfigError(f"WHATSAPP_API_VERSION must look like v23.0, got {self.api_version!r}")
+        _check_positive(self, ("http_timeout_seconds", "send_attempts", "retry_base_seconds",
+                               "pair_pace_seconds", "turn_attempts", "turn_retry_seconds", "sweep_seconds",
+                               "max_concurrent_turns", "max_body_bytes", "max_voice_bytes",
+                               "max_voice_seconds"), prefix="WHATSAPP_")  # fmt: skip
+
+    @property
+    def configured(self) -> bool:
+        """Whether every secret the channel needs is set."""
+        return all((self.app_secret, self.verify_token, self.access_token, self.phone_number_id))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WhatsAppSettings:
+        return cls(
+            app_secret=env.get("WHATSAPP_APP_SECRET") or None,
+            verify_token=env.get("WHATSAPP_VERIFY_TOKEN") or None,
+            access_token=env.get("WHATSAPP_ACCESS_TOKEN") or None,
+            phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID") or None,
+            graph_base_url=(env.get("WHATSAPP_GRAPH_BASE_URL") or cls.graph_base_url).rstrip("/"),
+            api_version=env.get("WHATSAPP_API_VERSION") or cls.api_version,
+            reengagement_template=env.get("WHATSAPP_REENGAGEMENT_TEMPLATE") or None,
+            template_language=env.get("WHATSAPP_TEMPLATE_LANGUAGE") or cls.template_language,
+            http_timeout_seconds=_float(env, "WHATSAPP_HTTP_TIMEOUT_SECONDS", cls.http_timeout_seconds),
+            send_attempts=_int(env, "WHATSAPP_SEND_ATTEMPTS", cls.send_attempts),
+            retry_base_seconds=_float(env, "WHATSAPP_RETRY_BASE_SECONDS", cls.retry_base_seconds),
+            pair_pace_seconds=_float(env, "WHATSAPP_PAIR_PACE_SECONDS", cls.pair_pace_seconds),
+            turn_attempts=_int(env, "WHATSAPP_TURN_ATTEMPTS", cls.turn_attempts),
+            turn_retry_seconds=_float(env, "WHATSAPP_TURN_RETRY_SECONDS", cls.turn_retry_seconds),
+            sweep_seconds=_float(env, "WHATSAPP_SWEEP_SECONDS", cls.sweep_seconds),
+            max_concurrent_turns=_int(env, "WHATSAPP_MAX_CONCURRENT_TURNS", cls.max_concurrent_turns),
+            max_body_bytes=_int(env, "WHATSAPP_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_voice_bytes=_int(env, "WHATSAPP_MAX_VOICE_BYTES", cls.max_voice_bytes),
+            max_voice_seconds=_int(env, "WHATSAPP_MAX_VOICE_SECONDS", cls.max_voice_seconds),
+        )
 
 
 @dataclass(frozen=True)
@@ -48,6 +118,8 @@ class Settings:
     rest_max_body_bytes: int = 65536
     # Interface the action server binds to (SANIC_HOST): loopback unless told otherwise.
     action_server_host: str = "127.0.0.1"
+    # The WhatsApp channel (issue 11): WHATSAPP_* variables.
+    whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -98,6 +170,7 @@ class Settings:
             rest_max_metadata_bytes=_int(env, "REST_MAX_METADATA_BYTES", cls.rest_max_metadata_bytes),
             rest_max_body_bytes=_int(env, "REST_MAX_BODY_BYTES", cls.rest_max_body_bytes),
             action_server_host=env.get("SANIC_HOST") or cls.action_server_host,
+            whatsapp=WhatsAppSettings.from_env(env),
         )
 
 
@@ -107,10 +180,12 @@ def _check_scheme(name: str, url: str, schemes: tuple) -> None:
         raise ConfigError(f"{name} must start with one of {schemes}, got {url.split(':', 1)[0]!r}")
 
 
-def _check_positive(settings: Settings, names: tuple) -> None:
+def _check_positive(settings: object, names: tuple, prefix: str = "") -> None:
     for name in names:
         if not getattr(settings, name) > 0:
-            raise ConfigError(f"{name.upper()} must be greater than 0, got {getattr(settings, name)!r}")
+            raise ConfigError(
+                f"{prefix}{name.upper()} must be greater than 0, got {getattr(settings, name)!r}"
+            )
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -5,8 +5,9 @@ Rasa's processor catches every error of a custom action call, logs it and carrie
 conversation is stored as if the action had run and said nothing. Our action server
 (assistant/action_server.py) therefore never answers an action call with an error: when the
 action fails it answers with one bot message holding a custom payload under ``FAILURE_KEY``.
-Rasa hands that message to the channel's output channel before it stores anything; the REST
-channel's output raises ``TurnFailed`` there, so the turn stops and nothing of it is stored.
+Rasa hands that message to the channel's output channel before it stores anything; the REST, web
+and WhatsApp channels' outputs raise ``TurnFailed`` there, so the turn stops and nothing of it is
+stored.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ FAILURE_KEY = "northwind_turn_failed"
 # Channels whose output channel turns a report into the turn's failure. For the others the
 # action server fails the way rasa-sdk does (Rasa logs and skips the action), so that a report
 # never reaches a customer as a message. Add a channel here once its output raises on
-# ``failure_in``.
-CHANNELS_THAT_FAIL_TURNS = frozenset({"rest", "webchat"})
+# ``failure_in`` (WhatsApp: channels/whatsapp/output.py).
+CHANNELS_THAT_FAIL_TURNS = frozenset({"rest", "webchat", "whatsapp"})
 
 
 class TurnFailed(Exception):

@@ -249,6 +249,70 @@ class EffectRecord(Base):
     )
 
 
+# --- WhatsApp channel (issue 11: channels/whatsapp/) ------------------------------------------
+
+
+class WhatsAppMessage(Base):
+    """Every message of a WhatsApp conversation, in either direction: what came in (its text as
+    handed to NLU, a voice note's transcription, a media reference) and how it was handled; what
+    went out and whether it was delivered. ``conversation_id`` is the Rasa sender id
+    (``whatsapp:<digits>``). Meta's id of an incoming message (``wamid``) is unique, so a webhook
+    delivered again is recognised and never processed twice.
+
+    Incoming ``status``: ``received`` (its turn is still to run, or to run again after
+    ``next_attempt_at``), ``answered``, ``recorded`` (a reaction or system notice: nothing to
+    answer), ``failed`` (the customer was told to send it again). Outgoing: ``pending``, ``sent``,
+    ``delivered``, ``read``, ``failed`` (with Meta's ``error``). ``claimed_until``: a process is
+    working on the row until then."""
+
+    __tablename__ = "whatsapp_messages"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(64), nullable=False, index=True)
+    direction = sa.Column(sa.String(3), nullable=False)  # "in" or "out"
+    wamid = sa.Column(sa.String(255), unique=True)
+    kind = sa.Column(sa.String(20), nullable=False)
+    author = sa.Column(sa.String(100), nullable=False)  # customer, bot, agent:<id>, system
+    text = sa.Column(sa.Text)
+    transcription = sa.Column(sa.Text)
+    media = sa.Column(sa.JSON)
+    body = sa.Column(sa.JSON)
+    status = sa.Column(sa.String(20), nullable=False)
+    error = sa.Column(sa.JSON)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    next_attempt_at = sa.Column(sa.DateTime)
+    claimed_until = sa.Column(sa.DateTime)
+    reply_to_id = sa.Column(sa.Integer, sa.ForeignKey("whatsapp_messages.id"))
+    seq = sa.Column(sa.Integer)
+    client_message_id = sa.Column(sa.String(128), unique=True)
+    profile_name = sa.Column(sa.String(255))
+    sent_at = sa.Column(sa.DateTime)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("reply_to_id", "seq", name="one_reply_per_position"),
+        sa.Index("ix_whatsapp_messages_work", "direction", "status", "next_attempt_at"),
+    )
+
+
+class WhatsAppStatus(Base):
+    """A delivery status Meta reported for a message we sent (sent, delivered, read, failed with
+    its error); one row per message and status, so a webhook delivered again adds nothing."""
+
+    __tablename__ = "whatsapp_statuses"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    wamid = sa.Column(sa.String(255), nullable=False, index=True)
+    conversation_id = sa.Column(sa.String(64), nullable=False, index=True)
+    status = sa.Column(sa.String(20), nullable=False)
+    error = sa.Column(sa.JSON)
+    occurred_at = sa.Column(sa.DateTime)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("wamid", "status", name="one_row_per_status"),)
+
+
 __all__ = [
     "ChannelIdentity",
     "VerificationCode",
@@ -265,6 +329,8 @@ __all__ = [
     "OutboundEmail",
     "AccountToken",
     "EffectRecord",
+    "WhatsAppMessage",
+    "WhatsAppStatus",
     "ORDER_STATUSES",
     "PLANS",
     "PLAN_PRICES",

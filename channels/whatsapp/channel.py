@@ -1,0 +1,113 @@
+"""The WhatsApp Cloud API channel of the Rasa server, registered in credentials.yml as
+``channels.whatsapp.channel.WhatsAppInput`` (name ``whatsapp``). Its secrets come from the
+environment through assistant/settings.py (``WHATSAPP_*``), never from credentials.yml.
+
+Routes (channels/whatsapp/webhook.py, agent_api.py):
+
+- ``GET|POST /webhooks/whatsapp/webhook``: Meta's webhook (also at the seed API's
+  ``/api/channels/whatsapp/webhook``);
+- ``POST /api/channels/whatsapp/messages``: an agent's or the system's message;
+- ``GET /webhooks/whatsapp/``: ``{"status": "ok", "configured": ...}``.
+
+Turns run in the background (channels/whatsapp/worker.py) with ``channels.turns.serve_turn``
+rather than Rasa's ``on_new_message``, which cannot answer an already processed message from
+storage nor fail a turn visibly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from assistant.settings import get_settings
+from channels.errors import ConfigurationError
+from channels.whatsapp import agent_api, webhook
+from channels.whatsapp.output import CHANNEL, WhatsAppOutput
+from channels.whatsapp.runtime import Runtime
+
+API_PREFIX = "/api/channels/whatsapp"
+
+
+class WhatsAppBlueprint(Blueprint):
+    """The webhook's blueprint; registering it also adds the seed API's routes to the app and
+    starts (and stops) the channel's background work with the server."""
+
+    def __init__(self, runtime: Runtime, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ctx.runtime = runtime
+
+    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
+        runtime: Runtime = self.ctx.runtime
+        runtime.app = app
+        _add_api_routes(app, runtime)
+
+        async def start_whatsapp(_app: Any, _loop: Any) -> None:
+            await runtime.start()
+
+        async def stop_whatsapp(_app: Any, _loop: Any) -> None:
+            await runtime.stop()
+
+        app.register_listener(start_whatsapp, "after_server_start")
+        app.register_listener(stop_whatsapp, "before_server_stop")
+        super().register(app, options)
+
+
+class WhatsAppInput(InputChannel):
+    """Meta's WhatsApp Cloud API (see the module docstring)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        if credentials:
+            raise ConfigurationError("whatsapp: credentials.yml takes no values for this channel; set "
+                                     "the WHATSAPP_* environment variables instead")  # fmt: skip
+        return cls()
+
+    def __init__(self, runtime: Optional[Runtime] = None) -> None:
+        self.runtime = runtime
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        runtime = self.runtime = self.runtime or Runtime(get_settings())
+        blueprint = WhatsAppBlueprint(runtime, "whatsapp_webhook", __name__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "configured": runtime.settings.whatsapp.configured})
+
+        @blueprint.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            return await webhook.verify(request, runtime)
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await webhook.receive(request, runtime)
+
+        return blueprint
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """For Rasa's HTTP API (``output_channel=whatsapp``): messages go out at once."""
+        if self.runtime is None or not self.runtime.settings.whatsapp.configured:
+            return None
+        return WhatsAppOutput(self.runtime.sender)
+
+
+def _add_api_routes(app: Sanic, runtime: Runtime) -> None:
+    async def verify(request: Request) -> HTTPResponse:
+        return await webhook.verify(request, runtime)
+
+    async def receive(request: Request) -> HTTPResponse:
+        return await webhook.receive(request, runtime)
+
+    async def send(request: Request) -> HTTPResponse:
+        return await agent_api.post_message(request, runtime)
+
+    app.add_route(verify, f"{API_PREFIX}/webhook", methods=["GET"], name="whatsapp_api_verify")
+    app.add_route(receive, f"{API_PREFIX}/webhook", methods=["POST"], name="whatsapp_api_receive")
+    app.add_route(send, f"{API_PREFIX}/messages", methods=["POST"], name="whatsapp_api_messages")
