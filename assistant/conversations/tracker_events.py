@@ -164,11 +164,12 @@ def entry(row: EventRow) -> Optional[Dict[str, Any]]:
     if row.type_name == "user":
         parse = data.get("parse_data") or {}
         intent = parse.get("intent") or {}
-        sender = (data.get("metadata") or {}).get(SENDER_KEY) or CUSTOMER
+        metadata = data.get("metadata") or {}
+        sender = metadata.get(SENDER_KEY) or CUSTOMER
         return {**base, "type": "user", "content": data.get("text") or "", "sender": _person(sender),
                 "intent": intent.get("name"), "confidence": intent.get("confidence"),
                 "entities": [{"entity": e.get("entity"), "value": e.get("value")} for e in parse.get("entities") or []],
-                "message_id": data.get("message_id"), "channel": data.get("input_channel")}  # fmt: skip
+                "message_id": metadata.get("message_id") or data.get("message_id"), "channel": data.get("input_channel")}  # fmt: skip
     if row.type_name == "bot":
         sender = (data.get("metadata") or {}).get(SENDER_KEY) or BOT
         kind = "agent" if sender.get("role") in AGENT_ROLES else "bot"
