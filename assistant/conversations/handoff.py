@@ -101,11 +101,11 @@ def assign(
         return Change(conversation, was_held, True)
 
 
-def agent_reply(store: Store, conversation_id: str, agent: Actor) -> Change:
+def agent_reply(store: Store, conversation_id: str, agent: Actor, channel: Optional[str] = None) -> Change:
     """Before an agent's message goes out (from any channel or the admin API): a queued
     conversation becomes the agent's, a transferred one active again; a closed one refuses."""
     with store.session() as s:
-        conversation = ensure(s, conversation_id)
+        conversation = ensure(s, conversation_id, channel)
         was_held = _held(conversation)
         if conversation.status == CLOSED:
             raise InvalidTransition(CLOSED, ACTIVE)

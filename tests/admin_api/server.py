@@ -46,8 +46,9 @@ class ApiServer:
         asyncio.set_event_loop(self.loop)
         try:
             self.server = self.loop.run_until_complete(
-                self.app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True,
-                                       access_log=False)  # fmt: skip
+                self.app.create_server(
+                    host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+                )  # fmt: skip
             )
             self.loop.run_until_complete(self.server.startup())
             self.loop.run_until_complete(self.server.before_start())
@@ -81,7 +82,9 @@ class Client:
 
     def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
         headers = {**self.headers, **kwargs.pop("headers", {})}
-        return requests.request(method, f"{self.base}{path}", json=body, headers=headers, timeout=60, **kwargs)
+        return requests.request(
+            method, f"{self.base}{path}", json=body, headers=headers, timeout=60, **kwargs
+        )
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.call("GET", path, **kwargs)
