@@ -1,6 +1,6 @@
 """Endpoints are declared with :func:`endpoint`: method, path, who may call (``Access``), the
 JSON Schemas of the body, query and answer. The wrapper authenticates and authorizes the
-caller first (401/403 before anything else), then checks path ids, body and query (400/422),
+caller first (401/403 before anything else; public endpoints ignore credentials), then checks path ids, body and query (400/422),
 and hands the handler a :class:`Call`. The same declaration feeds /api/openapi.json."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sanic.response import HTTPResponse
 from admin_api.context import Services
 from admin_api.envelope import Pagination, ok
 from admin_api.schemas import ANY, Schema
-from admin_api.security.principal import Access, Principal, authorize
+from admin_api.security.principal import ANONYMOUS, Access, Principal, authorize
 from admin_api.validation import parse_body, parse_query, path_id
 
 Handler = Callable[["Call"], Awaitable[HTTPResponse]]
@@ -80,7 +80,7 @@ def endpoint(
 
         async def route(request: Request, **params: str) -> HTTPResponse:
             services: Services = request.app.ctx.services
-            principal = await services.authenticate(request)
+            principal = ANONYMOUS if access.public else await services.authenticate(request)
             authorize(principal, access)
             ids = {name: path_id(value) for name, value in params.items()}
             checked_body = parse_body(request.body, body) if body is not None else {}

@@ -20,6 +20,9 @@ class ApiServer:
     """``create_app(settings)`` listening on 127.0.0.1:<free port> until ``stop()``."""
 
     def __init__(self, settings: Settings) -> None:
+        # Several apps start in this one process: Sanic's start-up rewrite of its own methods
+        # (TouchUp) must then start from the originals each time, which test mode does.
+        Sanic.test_mode = True
         self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
