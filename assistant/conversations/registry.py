@@ -95,23 +95,27 @@ def change_status(
     reason: str = "",
     assignee: Any = KEEP,
     checked: bool = True,
+    at: Optional[datetime] = None,
 ) -> None:
     """Moves ``conversation`` to ``target`` (checked against the life cycle unless told not
-    to) and records it; a change of assignee alone is recorded too."""
+    to) and records it; a change of assignee alone is recorded too. ``at``: when it happened
+    (a tracker event's time; now by default)."""
     if checked and target != conversation.status:
         check_transition(conversation.status, target)
     new_assignee = conversation.assignee_id if assignee is KEEP else assignee
     if target == conversation.status and new_assignee == conversation.assignee_id:
         return
-    now = utcnow()
+    moment = at or datetime.utcnow()
+    now = moment.replace(microsecond=0)
     s.add(ConversationStatusChange(conversation_id=conversation.id, from_status=conversation.status,
                                    to_status=target, assignee_id=new_assignee, actor_type=actor.type,
                                    actor_id=actor.id, reason=reason[:200] or None, created_at=now))  # fmt: skip
     if target == PENDING and conversation.status != PENDING:
-        conversation.queued_at = now
+        conversation.queued_at = moment
     conversation.closed_at = now if target == CLOSED else None
     conversation.status, conversation.assignee_id = target, new_assignee
-    conversation.status_changed_at = conversation.updated_at = now
+    conversation.updated_at = now
+    conversation.status_changed_at = moment  # precise: tracker events are compared with it
 
 
 def update(

@@ -7,7 +7,7 @@ customer's message answers an agent who waits, or reopens a closed conversation.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import groupby
 from typing import List, Optional
 
@@ -23,7 +23,6 @@ from assistant.store.models import Handoff
 
 CURSOR = "tracker_events"
 BATCH = 2000
-MARGIN = timedelta(seconds=2)  # a Rasa event counts only when clearly newer than our last change
 
 
 def sync(store: Store, events: TrackerEvents, secret: bytes, max_batches: int = 50) -> int:
@@ -71,19 +70,21 @@ def _event(s: Session, conversation: Conversation, row: EventRow) -> None:
     at = _time(row.timestamp)
     if row.type_name in ("user", "bot"):
         conversation.last_message_at = max(at, conversation.last_message_at or at)
-    newer = at > conversation.status_changed_at + MARGIN
+    newer = at > conversation.status_changed_at  # older events were seen by the last change
     held = held_by_agent(conversation.status, conversation.assignee_id)
     if not newer:
         return
     customer = Actor("customer", conversation.external_id, "Customer")
     if row.type_name == "user" and conversation.status == WAITING:
-        change_status(s, conversation, ACTIVE, customer, "customer answered")
+        change_status(s, conversation, ACTIVE, customer, "customer answered", at=at)
     elif row.type_name == "user" and conversation.status == CLOSED:
-        change_status(s, conversation, ACTIVE, customer, "customer came back", assignee=None, checked=False)
+        change_status(
+            s, conversation, ACTIVE, customer, "customer came back", assignee=None, checked=False, at=at
+        )
     elif row.type_name == "pause" and not held:
-        change_status(s, conversation, PENDING, SYSTEM, "paused in the tracker", assignee=None)
+        change_status(s, conversation, PENDING, SYSTEM, "paused in the tracker", assignee=None, at=at)
     elif row.type_name == "resume" and held:
-        change_status(s, conversation, ACTIVE, SYSTEM, "resumed in the tracker", assignee=None)
+        change_status(s, conversation, ACTIVE, SYSTEM, "resumed in the tracker", assignee=None, at=at)
         s.query(Handoff).filter(
             Handoff.conversation_id == conversation.id, Handoff.status.in_(("waiting", "assigned"))
         ).update({"status": "resolved", "resolved_at": at}, synchronize_session=False)
@@ -97,4 +98,4 @@ def _claim(row: EventRow, secret: bytes) -> Optional[Claim]:
 
 
 def _time(timestamp: float) -> datetime:
-    return datetime.utcfromtimestamp(timestamp).replace(microsecond=0)
+    return datetime.utcfromtimestamp(timestamp)

@@ -183,7 +183,11 @@ def _advance_customer_ids(s: sa.orm.Session) -> None:
     """Customers are seeded with their ids: PostgreSQL's sequence must start past them, or the
     next customer (a sign-up through the admin API) would get a seeded id."""
     if s.get_bind().dialect.name == "postgresql":
-        s.execute(sa.text("SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT MAX(id) FROM customers))"))
+        s.execute(
+            sa.text(
+                "SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT MAX(id) FROM customers))"
+            )
+        )
 
 
 def _ship_to_customers_addresses(s: sa.orm.Session) -> None:
