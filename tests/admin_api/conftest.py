@@ -79,13 +79,18 @@ def start_api(settings: Settings) -> Api:
     EVENTS.metadata.create_all(create_tracker_engine(settings))  # the table Rasa would create
     accounts = {
         email: create_user(store, email, name, role, PASSWORD, None)
-        for email, name, role in ((ADMIN_EMAIL, "Ada Admin", "admin"), (AGENT_EMAIL, "Alice Agent", "agent"),
-                                  (JANE_EMAIL, "Jane Doe", "customer"))  # fmt: skip
+        for email, name, role in (
+            (ADMIN_EMAIL, "Ada Admin", "admin"),
+            (AGENT_EMAIL, "Alice Agent", "agent"),
+            (JANE_EMAIL, "Jane Doe", "customer"),
+        )  # fmt: skip
     }
     server = ApiServer(settings).start()
     api = Api(server, store, settings, Client(server.url), Client(server.url), Client(server.url),
               Client(server.url), accounts)  # fmt: skip
-    api.admin, api.agent, api.customer = (api.client(api.token_for(e)) for e in (ADMIN_EMAIL, AGENT_EMAIL, JANE_EMAIL))
+    api.admin, api.agent, api.customer = (
+        api.client(api.token_for(e)) for e in (ADMIN_EMAIL, AGENT_EMAIL, JANE_EMAIL)
+    )
     return api
 
 

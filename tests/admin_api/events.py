@@ -24,7 +24,12 @@ def user(text: str, intent: str = "order_status", confidence: float = 0.93, chan
 
 
 def bot(text: str, sender: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
-    return {"event": "bot", "text": text, "data": {}, "metadata": {"webchat_sender": sender} if sender else {}}
+    return {
+        "event": "bot",
+        "text": text,
+        "data": {},
+        "metadata": {"webchat_sender": sender} if sender else {},
+    }
 
 
 def action(name: str) -> Dict[str, Any]:
@@ -39,7 +44,9 @@ def signed_in(settings: Settings, conversation_id: str, customer_id: int) -> Dic
     return {CLAIM_KEY: claim}
 
 
-def write(settings: Settings, sender: str, events: List[Dict[str, Any]], start: Optional[float] = None) -> None:
+def write(
+    settings: Settings, sender: str, events: List[Dict[str, Any]], start: Optional[float] = None
+) -> None:
     moment = start or time.time()
     engine = create_db_engine(settings.tracker_store_url)
     with engine.begin() as connection:

@@ -20,18 +20,24 @@ from tests.channels.chat import SECRET
 
 
 def sign_up(api: Api, email: str, name: str = "New Customer") -> dict:
-    registered = api.anonymous.post("/api/auth/register", {"email": email, "password": PASSWORD, "name": name})
+    registered = api.anonymous.post(
+        "/api/auth/register", {"email": email, "password": PASSWORD, "name": name}
+    )
     assert data(registered, 201)["email_verified"] is False
     with api.store.session() as s:
         mail = s.scalars(sa.select(OutboundEmail).where(OutboundEmail.to_address == email)
                          .order_by(OutboundEmail.id.desc())).first()  # fmt: skip
     assert mail.secret and "{secret}" in mail.body and mail.secret not in mail.body
-    assert api.anonymous.post("/api/auth/login", {"email": email, "password": PASSWORD}).json()["error"]["code"] == (
-        "EMAIL_NOT_VERIFIED"
+    assert api.anonymous.post("/api/auth/login", {"email": email, "password": PASSWORD}).json()["error"][
+        "code"
+    ] == ("EMAIL_NOT_VERIFIED")
+    wrong = api.anonymous.post(
+        "/api/auth/verify-email", {"email": email, "password": PASSWORD, "code": "000000"}
     )
-    wrong = api.anonymous.post("/api/auth/verify-email", {"email": email, "password": PASSWORD, "code": "000000"})
     assert wrong.status_code == 401 or mail.secret == "000000"
-    verified = api.anonymous.post("/api/auth/verify-email", {"email": email, "password": PASSWORD, "code": mail.secret})
+    verified = api.anonymous.post(
+        "/api/auth/verify-email", {"email": email, "password": PASSWORD, "code": mail.secret}
+    )
     return data(verified)
 
 
@@ -51,7 +57,9 @@ def test_a_customer_signs_up_with_a_code_and_gets_the_token_the_web_channel_acce
 
 
 def test_registering_an_existing_address_says_the_same_and_links_nothing(api: Api) -> None:
-    answer = api.anonymous.post("/api/auth/register", {"email": ADMIN_EMAIL, "password": PASSWORD, "name": "X"})
+    answer = api.anonymous.post(
+        "/api/auth/register", {"email": ADMIN_EMAIL, "password": PASSWORD, "name": "X"}
+    )
     assert data(answer, 201)["message"].startswith("Check your e-mail")
     with api.store.session() as s:
         admin = s.scalars(sa.select(Account).where(Account.email == ADMIN_EMAIL)).one()
@@ -85,7 +93,9 @@ def test_logout_revokes_the_token_and_the_session_across_a_restart(api: Api) -> 
 def test_expired_and_forged_tokens_are_refused(api: Api) -> None:
     account = api.accounts[ADMIN_EMAIL]
     expired = issue_access(SECRET, account.id, account.id, "admin", "Ada", -1)[0]
-    forged = issue_access("another-secret-another-secret-12345", account.id, account.id, "admin", "Ada", 15)[0]
+    forged = issue_access("another-secret-another-secret-12345", account.id, account.id, "admin", "Ada", 15)[
+        0
+    ]
     answer = api.client(expired).get("/api/auth/profile")
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "TOKEN_EXPIRED"
     assert api.client(forged).get("/api/auth/profile").status_code == 401
@@ -94,7 +104,12 @@ def test_expired_and_forged_tokens_are_refused(api: Api) -> None:
 
 def test_wrong_passwords_are_throttled_per_account_with_retry_after(api: Api) -> None:
     email = f"throttled-{uuid.uuid4().hex[:6]}@example.org"
-    data(api.admin.post("/api/admin/users", {"email": email, "name": "T", "role": "agent", "password": PASSWORD}), 201)
+    data(
+        api.admin.post(
+            "/api/admin/users", {"email": email, "name": "T", "role": "agent", "password": PASSWORD}
+        ),
+        201,
+    )
     for _ in range(api.settings.login_failures_per_account):
         wrong = api.anonymous.post("/api/auth/login", {"email": email, "password": "wrong password"})
         assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "INVALID_CREDENTIALS"
@@ -105,15 +120,29 @@ def test_wrong_passwords_are_throttled_per_account_with_retry_after(api: Api) ->
 
 def test_two_factor_sign_in(api: Api) -> None:
     email = f"otp-{uuid.uuid4().hex[:6]}@example.org"
-    data(api.admin.post("/api/admin/users", {"email": email, "name": "O", "role": "agent", "password": PASSWORD}), 201)
-    me = api.client(data(api.anonymous.post("/api/auth/login", {"email": email, "password": PASSWORD}))["token"]["access_token"])
+    data(
+        api.admin.post(
+            "/api/admin/users", {"email": email, "name": "O", "role": "agent", "password": PASSWORD}
+        ),
+        201,
+    )
+    me = api.client(
+        data(api.anonymous.post("/api/auth/login", {"email": email, "password": PASSWORD}))["token"][
+            "access_token"
+        ]
+    )
     secret = data(me.post("/api/auth/totp/setup"), 201)["secret"]
     assert me.post("/api/auth/totp/enable", {"code": "000000"}).status_code in (401, 200)
     data(me.post("/api/auth/totp/enable", {"code": pyotp.TOTP(secret).now()}))
     needed = api.anonymous.post("/api/auth/login", {"email": email, "password": PASSWORD})
     assert needed.status_code == 401 and needed.json()["error"]["code"] == "TOTP_REQUIRED"
     code = pyotp.TOTP(secret).at(time.time() + 30)  # the next step's code (each code works once)
-    assert api.anonymous.post("/api/auth/login", {"email": email, "password": PASSWORD, "totp_code": code}).status_code == 200
+    assert (
+        api.anonymous.post(
+            "/api/auth/login", {"email": email, "password": PASSWORD, "totp_code": code}
+        ).status_code
+        == 200
+    )
     reused = api.anonymous.post("/api/auth/login", {"email": email, "password": PASSWORD, "totp_code": code})
     assert reused.status_code == 401 and reused.json()["error"]["code"] == "INVALID_TOTP"
 
@@ -141,7 +170,9 @@ def test_every_answer_has_the_envelope_and_a_request_id(api: Api) -> None:
     assert body["success"] is False and set(body["error"]) >= {"code", "message", "details"}
     missing = api.anonymous.get("/api/nothing/here")
     assert missing.status_code == 404 and missing.json()["success"] is False
-    not_json = api.anonymous.post("/api/auth/login", data=b"{nope", headers={"Content-Type": "application/json"})
+    not_json = api.anonymous.post(
+        "/api/auth/login", data=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert not_json.status_code == 400 and not_json.json()["error"]["code"] == "BAD_REQUEST"
     invalid = api.anonymous.post("/api/auth/register", {"email": "nope", "password": "short"})
     fields = {e["field"] for e in invalid.json()["error"]["validation_errors"]}

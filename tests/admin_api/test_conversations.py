@@ -34,7 +34,9 @@ def test_staff_see_every_channel_with_counts_last_message_and_filters(api: Api) 
     answer = api.agent.get("/api/admin/conversations", params={"limit": 1})
     assert answer.json()["meta"]["pagination"]["limit"] == 1 and len(answer.json()["data"]) == 1
     assert api.agent.get("/api/admin/conversations", params={"limit": 101}).status_code == 422
-    assert data(api.agent.get("/api/admin/conversations", params={"status": "closed", "search": "zebra"})) == []
+    assert (
+        data(api.agent.get("/api/admin/conversations", params={"status": "closed", "search": "zebra"})) == []
+    )
 
 
 def test_the_detail_has_the_transcript_with_intents_confidence_actions_and_agents(api: Api) -> None:
@@ -43,10 +45,19 @@ def test_the_detail_has_the_transcript_with_intents_confidence_actions_and_agent
         ev.user("hello", "greet", 0.88, "webchat", ev.signed_in(api.settings, sender, 1)), ev.action("utter_greet"),
         ev.bot("Hi! How can I help?"), ev.bot("Alice here.", {"id": "a1", "name": "Alice", "role": "agent"})])  # fmt: skip
     detail = data(api.agent.get(f"/api/admin/conversations/{sender}"))
-    kinds = [(e["type"], e.get("intent") or e.get("action") or e.get("content")) for e in detail["transcript"]]
-    assert kinds == [("user", "greet"), ("action", "utter_greet"), ("bot", "Hi! How can I help?"), ("agent", "Alice here.")]
+    kinds = [
+        (e["type"], e.get("intent") or e.get("action") or e.get("content")) for e in detail["transcript"]
+    ]
+    assert kinds == [
+        ("user", "greet"),
+        ("action", "utter_greet"),
+        ("bot", "Hi! How can I help?"),
+        ("agent", "Alice here."),
+    ]
     assert detail["transcript"][0]["confidence"] == 0.88
-    assert detail["customer"]["name"] == "Jane Doe" and detail["channel"] == "webchat", "from the signed claim"
+    assert (
+        detail["customer"]["name"] == "Jane Doe" and detail["channel"] == "webchat"
+    ), "from the signed claim"
 
 
 def test_the_life_cycle_refuses_invalid_changes_with_409(api: Api) -> None:
@@ -54,7 +65,9 @@ def test_the_life_cycle_refuses_invalid_changes_with_409(api: Api) -> None:
     data(api.agent.get("/api/admin/conversations"))  # reads the tracker store
     waiting = api.agent.put(f"/api/admin/conversations/{sender}", {"status": "waiting"})
     assert waiting.status_code == 409 and waiting.json()["error"]["code"] == "CONFLICT"
-    closed = data(api.agent.put(f"/api/admin/conversations/{sender}", {"status": "closed", "reason": "solved"}))
+    closed = data(
+        api.agent.put(f"/api/admin/conversations/{sender}", {"status": "closed", "reason": "solved"})
+    )
     assert closed["status"] == "closed" and closed["history"][-1]["to"] == "closed"
     assert closed["history"][-1]["by"]["id"] == api.accounts["agent@test.example"].id
     again = api.agent.put(f"/api/admin/conversations/{sender}", {"status": "active"})
@@ -70,8 +83,13 @@ def test_tags_priority_title_and_notes(api: Api) -> None:
     assert (updated["priority"], updated["tags"], updated["title"]) == ("high", ["billing", "vip"], "Refund")
     data(api.agent.post(f"/api/admin/conversations/{sender}/notes", {"content": "Call back Monday"}), 201)
     detail = data(api.admin.get(f"/api/admin/conversations/{sender}"))
-    assert detail["notes"][0]["content"] == "Call back Monday" and detail["notes"][0]["author"]["name"] == "Alice Agent"
-    assert [c["id"] for c in data(api.agent.get("/api/admin/conversations", params={"tag": "vip"}))] == [sender]
+    assert (
+        detail["notes"][0]["content"] == "Call back Monday"
+        and detail["notes"][0]["author"]["name"] == "Alice Agent"
+    )
+    assert [c["id"] for c in data(api.agent.get("/api/admin/conversations", params={"tag": "vip"}))] == [
+        sender
+    ]
     assert api.agent.put(f"/api/admin/conversations/{sender}", {"priority": "whenever"}).status_code == 422
     assert api.agent.get("/api/admin/conversations/no-such-conversation").status_code == 404
 

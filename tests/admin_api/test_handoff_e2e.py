@@ -56,7 +56,11 @@ async def test_a_whole_handoff_from_the_socket_to_an_agent_and_back_to_the_bot(s
                                    {"message": "I'm handing you back to our assistant."}))  # fmt: skip
         assert back["status"] == "active" and back["assignee"] is None
         steps = [(h["from"], h["to"], h["by"]["type"]) for h in back["history"]]
-        assert steps[-3:] == [("active", "pending", "bot"), ("pending", "active", "staff"), ("active", "active", "staff")]
+        assert steps[-3:] == [
+            ("active", "pending", "bot"),
+            ("pending", "active", "staff"),
+            ("active", "active", "staff"),
+        ]
 
         await customer.send(conversation, "where is my order 48213")
         answer = await customer.bot_reply(conversation, TRACKING)
@@ -74,16 +78,28 @@ async def _signed_in_socket(url: str, access_token: str):  # type: ignore[no-unt
     return await ChatClient(url, auth={"token": access_token}).connect()
 
 
-def test_the_chat_api_runs_real_turns_and_a_queued_customer_can_go_back_to_the_bot(stack_api: StackApi) -> None:
+def test_the_chat_api_runs_real_turns_and_a_queued_customer_can_go_back_to_the_bot(
+    stack_api: StackApi,
+) -> None:
     api = stack_api.api
-    started = data(api.customer.post("/api/chat/conversations", {"title": "My order", "message": "where is my order 48213"}), 201)
+    started = data(
+        api.customer.post(
+            "/api/chat/conversations", {"title": "My order", "message": "where is my order 48213"}
+        ),
+        201,
+    )
     assert any(TRACKING in reply["content"] for reply in started["replies"]), started
     cid = started["id"]
     assert cid in [c["id"] for c in data(api.customer.get("/api/chat/conversations"))]
-    handed = data(api.customer.post(f"/api/chat/conversations/{cid}/messages", {"content": "I want a human"}), 201)
+    handed = data(
+        api.customer.post(f"/api/chat/conversations/{cid}/messages", {"content": "I want a human"}), 201
+    )
     assert "connecting you" in handed["replies"][0]["content"]
     assert data(api.agent.get(f"/api/admin/conversations/{cid}"))["status"] == "pending"
-    back = data(api.customer.post(f"/api/chat/conversations/{cid}/messages", {"content": "Back to the assistant"}), 201)
+    back = data(
+        api.customer.post(f"/api/chat/conversations/{cid}/messages", {"content": "Back to the assistant"}),
+        201,
+    )
     assert "back with the assistant" in back["replies"][-1]["content"]
     assert data(api.agent.get(f"/api/admin/conversations/{cid}"))["status"] == "active"
     again = data(api.customer.post(f"/api/chat/conversations/{cid}/messages", {"content": "hi"}), 201)
@@ -94,13 +110,18 @@ def test_the_chat_api_runs_real_turns_and_a_queued_customer_can_go_back_to_the_b
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "CONVERSATION_CLOSED"
 
 
-def test_a_rest_conversation_gets_the_agents_reply_in_its_tracker_and_the_bot_back(stack_api: StackApi) -> None:
+def test_a_rest_conversation_gets_the_agents_reply_in_its_tracker_and_the_bot_back(
+    stack_api: StackApi,
+) -> None:
     api, rasa = stack_api.api, stack_api.rasa
     sender = f"rest-{uuid.uuid4().hex[:10]}"
-    say = lambda text: requests.post(f"{rasa.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                                     timeout=60).json()  # noqa: E731
+    say = lambda text: requests.post(
+        f"{rasa.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+    ).json()  # noqa: E731
     assert "connecting you" in " ".join(m.get("text", "") for m in say("I want to talk to a human"))
-    reply = data(api.agent.post(f"/api/admin/conversations/{sender}/messages", {"content": "Alice here: on it."}), 201)
+    reply = data(
+        api.agent.post(f"/api/admin/conversations/{sender}/messages", {"content": "Alice here: on it."}), 201
+    )
     assert reply["delivered_by"] == "tracker"
     detail = data(api.agent.get(f"/api/admin/conversations/{sender}"))
     assert detail["status"] == "active" and detail["assignee"]["name"] == "Alice Agent"
@@ -112,12 +133,17 @@ def test_a_rest_conversation_gets_the_agents_reply_in_its_tracker_and_the_bot_ba
 def test_the_web_channels_agent_endpoint_goes_through_the_same_handoff_code(stack_api: StackApi) -> None:
     api, rasa = stack_api.api, stack_api.rasa
     conversation = new_conversation()
-    started = data(api.customer.post("/api/chat/conversations", {"message": "I want to talk to a human"}), 201)
+    started = data(
+        api.customer.post("/api/chat/conversations", {"message": "I want to talk to a human"}), 201
+    )
     conversation = started["id"]
     agent = api.accounts[AGENT_EMAIL]
     url = f"{rasa.url}/webhooks/webchat/conversations/{conversation}/messages"
     as_agent = {"Authorization": f"Bearer {token(agent.id, role='agent', name='Alice Agent')}"}
-    assert requests.post(url, json={"content": "Taking this one."}, headers=as_agent, timeout=30).status_code == 201
+    assert (
+        requests.post(url, json={"content": "Taking this one."}, headers=as_agent, timeout=30).status_code
+        == 201
+    )
     detail = data(api.agent.get(f"/api/admin/conversations/{conversation}"))
     assert detail["status"] == "active" and detail["assignee"]["id"] == agent.id, "the queue's step ran"
     data(api.agent.post(f"/api/admin/conversations/{conversation}/close", {}))

@@ -17,7 +17,13 @@ from tests.admin_api.conftest import ADMIN_EMAIL, Api
 from tests.admin_api.server import Client, data
 
 PUBLIC, SIGNED_IN, CUSTOMERS, ADMINS = "public", "signed_in", "customers", "admins"
-USERS_READ, USERS_WRITE, GDPR, STAFF_READ, STAFF_WRITE = "users:read", "users:write", "gdpr", "staff:read", "staff:write"
+USERS_READ, USERS_WRITE, GDPR, STAFF_READ, STAFF_WRITE = (
+    "users:read",
+    "users:write",
+    "gdpr",
+    "staff:read",
+    "staff:write",
+)
 
 EXPECTED: Dict[Tuple[str, str], str] = {
     ("GET", "/api/health/live"): PUBLIC,
@@ -85,12 +91,18 @@ def expected(rule: str, caller: str) -> str:
 @pytest.fixture(scope="module")
 def callers(api: Api) -> Dict[str, Client]:
     admin = api.accounts[ADMIN_EMAIL]
-    everything = data(api.admin.post("/api/admin/api-keys", {"name": "all", "scopes": list(SCOPES)}), 201)["key"]
+    everything = data(api.admin.post("/api/admin/api-keys", {"name": "all", "scopes": list(SCOPES)}), 201)[
+        "key"
+    ]
     nothing = data(api.admin.post("/api/admin/api-keys", {"name": "none", "scopes": []}), 201)["key"]
     return {
         "nobody": api.anonymous,
-        "expired": api.client(issue_access(api.settings.jwt_secret or "", admin.id, admin.id, "admin", "A", -5)[0]),
-        "forged": api.client(issue_access("not-the-secret-not-the-secret-123", admin.id, admin.id, "admin", "A", 15)[0]),
+        "expired": api.client(
+            issue_access(api.settings.jwt_secret or "", admin.id, admin.id, "admin", "A", -5)[0]
+        ),
+        "forged": api.client(
+            issue_access("not-the-secret-not-the-secret-123", admin.id, admin.id, "admin", "A", 15)[0]
+        ),
         "customer": api.customer,
         "agent": api.agent,
         "admin": api.admin,
@@ -105,7 +117,9 @@ def test_the_table_names_every_route_of_the_app(api: Api) -> None:
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_every_endpoint_answers_each_caller_as_it_should(api: Api, callers: Dict[str, Client], caller: str) -> None:
+def test_every_endpoint_answers_each_caller_as_it_should(
+    api: Api, callers: Dict[str, Client], caller: str
+) -> None:
     client, wrong = callers[caller], []
     for (method, path), rule in EXPECTED.items():
         url = path.replace("<user_id:str>", "nobody").replace("<key_id:str>", "nokey")

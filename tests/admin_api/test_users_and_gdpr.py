@@ -36,8 +36,12 @@ def test_admins_create_update_and_deactivate_users(api: Api) -> None:
                                                        "password": PASSWORD}), 201)  # fmt: skip
     assert api.admin.post("/api/admin/users", {"email": email, "name": "Bo", "role": "agent",
                                                "password": PASSWORD}).status_code == 409  # fmt: skip
-    token = data(api.anonymous.post("/api/auth/login", {"email": email, "password": PASSWORD}))["token"]["access_token"]
-    updated = data(api.admin.put(f"/api/admin/users/{created['id']}", {"name": "Bo B", "notes": "night shift"}))
+    token = data(api.anonymous.post("/api/auth/login", {"email": email, "password": PASSWORD}))["token"][
+        "access_token"
+    ]
+    updated = data(
+        api.admin.put(f"/api/admin/users/{created['id']}", {"name": "Bo B", "notes": "night shift"})
+    )
     assert (updated["name"], updated["notes"]) == ("Bo B", "night shift")
     assert data(api.admin.get(f"/api/admin/users/{created['id']}"))["name"] == "Bo B"
     assert api.admin.put(f"/api/admin/users/{created['id']}", {"role": "customer"}).status_code == 409
@@ -68,18 +72,26 @@ def test_customers_see_their_own_conversations_on_every_channel_and_never_others
     for path in (f"/api/chat/conversations/{theirs}", f"/api/chat/conversations/{theirs}/messages"):
         assert api.customer.get(path).status_code == 404
     assert api.customer.delete(f"/api/chat/conversations/{theirs}").status_code == 404
-    assert api.customer.post(f"/api/chat/conversations/{theirs}/messages", {"content": "x"}).status_code == 404
+    assert (
+        api.customer.post(f"/api/chat/conversations/{theirs}/messages", {"content": "x"}).status_code == 404
+    )
     page = api.customer.get(f"/api/chat/conversations/{mine}/messages", params={"limit": 1})
     assert len(data(page)) == 1 and page.json()["meta"]["pagination"]["total"] == 2
     deleted = data(api.customer.delete(f"/api/chat/conversations/{mine}"))
-    assert deleted["messages_erased"] == 2 and api.customer.get(f"/api/chat/conversations/{mine}").status_code == 404
+    assert (
+        deleted["messages_erased"] == 2
+        and api.customer.get(f"/api/chat/conversations/{mine}").status_code == 404
+    )
 
 
 def test_gdpr_export_returns_everything_stored_about_a_person(api: Api) -> None:
     jane = api.accounts[JANE_EMAIL]
     exported = data(api.admin.get(f"/api/admin/users/{jane.id}/export"))
     assert exported["account"]["email"] == JANE_EMAIL and "password_hash" not in exported["account"]
-    assert exported["customer"]["name"] == "Jane Doe" and {o["id"] for o in exported["orders"]} >= {48213, 10001}
+    assert exported["customer"]["name"] == "Jane Doe" and {o["id"] for o in exported["orders"]} >= {
+        48213,
+        10001,
+    }
     assert any(i["external_id"] == "customer-1" for i in exported["channel_identities"])
     audit = data(api.admin.get("/api/admin/audit"))
     assert audit[0]["action"] == "export" and audit[0]["subject_account_id"] == jane.id
@@ -91,7 +103,10 @@ def test_gdpr_erase_removes_the_person_and_their_tracker_events_and_leaves_an_au
     conversation = f"web-{uuid.uuid4().hex[:8]}"
     ev.write(api.settings, conversation, [ev.user("my address is 1 Secret Lane", "inform", 0.8, "webchat",
                                                   ev.signed_in(api.settings, conversation, user["customer_id"]))])  # fmt: skip
-    assert any(c["id"] == conversation for c in data(api.admin.get("/api/admin/conversations", params={"limit": 100})))
+    assert any(
+        c["id"] == conversation
+        for c in data(api.admin.get("/api/admin/conversations", params={"limit": 100}))
+    )
     erased = data(api.admin.post(f"/api/admin/users/{user['id']}/erase"))
     audit = erased["audit"]
     assert audit["actor_id"] == api.accounts[ADMIN_EMAIL].id and audit["subject_account_id"] == user["id"]
@@ -104,7 +119,9 @@ def test_gdpr_erase_removes_the_person_and_their_tracker_events_and_leaves_an_au
         customer = s.get(Customer, user["customer_id"])
         assert customer.email != email and customer.name == "Erased customer"
         assert s.get(Conversation, conversation) is None
-        assert not s.scalars(sa.select(ChannelIdentity).where(ChannelIdentity.customer_id == user["customer_id"])).all()
+        assert not s.scalars(
+            sa.select(ChannelIdentity).where(ChannelIdentity.customer_id == user["customer_id"])
+        ).all()
     assert api.admin.get(f"/api/admin/users/{user['id']}").status_code == 404
     assert api.anonymous.post("/api/auth/login", {"email": email, "password": PASSWORD}).status_code == 401
     assert data(api.admin.get("/api/admin/audit"))[0]["action"] == "erase"
