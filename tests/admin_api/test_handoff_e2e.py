@@ -115,9 +115,11 @@ def test_a_rest_conversation_gets_the_agents_reply_in_its_tracker_and_the_bot_ba
 ) -> None:
     api, rasa = stack_api.api, stack_api.rasa
     sender = f"rest-{uuid.uuid4().hex[:10]}"
-    say = lambda text: requests.post(
-        f"{rasa.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
-    ).json()  # noqa: E731
+
+    def say(text: str) -> list:
+        url = f"{rasa.url}/webhooks/rest/webhook"
+        return requests.post(url, json={"sender": sender, "message": text}, timeout=60).json()
+
     assert "connecting you" in " ".join(m.get("text", "") for m in say("I want to talk to a human"))
     reply = data(
         api.agent.post(f"/api/admin/conversations/{sender}/messages", {"content": "Alice here: on it."}), 201
