@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional
 
 from admin_api.errors import ApiError, NotFoundError, Unauthorized
 from admin_api.security import totp
-from admin_api.security.passwords import verify_secret
+from admin_api.security.passwords import hash_secret, verify_secret
 from assistant.store import Store
 from assistant.store.account_models import Account
 from assistant.store.models import utcnow
@@ -68,3 +68,12 @@ def disable_totp(store: Store, account_id: str, password: str) -> None:
         if account is None or not verify_secret(account.password_hash, password):
             raise Unauthorized("Wrong password", code="INVALID_CREDENTIALS")
         account.totp_enabled, account.totp_secret, account.totp_last_counter = False, None, None
+
+
+def change_password(store: Store, account_id: str, current: str, new: str) -> None:
+    """A new password; every session ends (sign in again everywhere)."""
+    with store.session() as s:
+        account = s.get(Account, account_id)
+        if account is None or not verify_secret(account.password_hash, current):
+            raise Unauthorized("Wrong password", code="INVALID_CREDENTIALS")
+        account.password_hash, account.updated_at = hash_secret(new), utcnow()

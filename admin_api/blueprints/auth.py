@@ -90,6 +90,17 @@ def blueprint() -> Blueprint:
                                           b.get("name"), b.get("preferences"))  # fmt: skip
         return call.ok(user_view(account))
 
+    @endpoint(bp, "POST", "/api/auth/password", summary="Change your password (ends every session)",
+              access=SIGNED_IN, body=obj({"current_password": string(1, 200), "new_password": PASSWORD},
+                                         ["current_password", "new_password"]))  # fmt: skip
+    async def change_password(call: Call) -> HTTPResponse:
+        s, b = call.services, call.body
+        await s.run(
+            profile.change_password, s.store, call.principal.id, b["current_password"], b["new_password"]
+        )
+        await s.run(sessions.logout, s.store, call.principal, None)
+        return call.ok({"password_changed": True, "sessions_ended": True})
+
     @endpoint(
         bp, "POST", "/api/auth/totp/setup", summary="Start two-factor sign-in", access=SIGNED_IN, status=201
     )

@@ -183,3 +183,26 @@ def test_a_linked_web_login_exists_for_the_demo_customer_with_an_account(api: Ap
     with api.store.session() as s:
         row = s.scalars(sa.select(ChannelIdentity).where(ChannelIdentity.external_id == "customer-1")).one()
     assert row.customer_id == 1 and row.verified_by == "jwt"
+
+
+def test_changing_the_password_ends_every_session(api: Api) -> None:
+    email = f"pw-{uuid.uuid4().hex[:6]}@example.org"
+    data(
+        api.admin.post(
+            "/api/admin/users", {"email": email, "name": "P", "role": "agent", "password": PASSWORD}
+        ),
+        201,
+    )
+    signed = data(api.anonymous.post("/api/auth/login", {"email": email, "password": PASSWORD}))["token"]
+    me = api.client(signed["access_token"])
+    wrong = me.post("/api/auth/password", {"current_password": "nope", "new_password": "a new long password"})
+    assert wrong.status_code == 401
+    data(me.post("/api/auth/password", {"current_password": PASSWORD, "new_password": "a new long password"}))
+    assert me.get("/api/auth/profile").status_code == 401
+    assert (
+        api.anonymous.post("/api/auth/refresh", {"refresh_token": signed["refresh_token"]}).status_code == 401
+    )
+    assert (
+        api.anonymous.post("/api/auth/login", {"email": email, "password": "a new long password"}).status_code
+        == 200
+    )

@@ -37,6 +37,7 @@ EXPECTED: Dict[Tuple[str, str], str] = {
     ("POST", "/api/auth/logout"): SIGNED_IN,
     ("GET", "/api/auth/profile"): SIGNED_IN,
     ("PUT", "/api/auth/profile"): SIGNED_IN,
+    ("POST", "/api/auth/password"): SIGNED_IN,
     ("POST", "/api/auth/totp/setup"): SIGNED_IN,
     ("POST", "/api/auth/totp/enable"): SIGNED_IN,
     ("POST", "/api/auth/totp/disable"): SIGNED_IN,
