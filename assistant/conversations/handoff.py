@@ -125,9 +125,16 @@ def hand_back(store: Store, conversation_id: str, actor: Actor, reason: str = "h
         conversation = live(s, conversation_id)
         if not _held(conversation):
             raise ConversationConflict("not_held", "no agent holds this conversation: the bot has it")
-        change_status(s, conversation, ACTIVE, actor, reason, assignee=None)
-        _resolve(s, conversation_id)
+        handed_back(s, conversation, actor, reason)
         return Change(conversation, True, False)
+
+
+def handed_back(s: Session, conversation: Conversation, actor: Actor, reason: str,
+                at: Optional[datetime] = None) -> None:  # fmt: skip
+    """The one hand-back step, whoever takes it: the admin API, a queued customer who goes back
+    to the assistant, a ``resume`` posted to Rasa and read from the tracker store."""
+    change_status(s, conversation, ACTIVE, actor, reason, assignee=None, at=at)
+    _resolve(s, conversation.id, at)
 
 
 def close(store: Store, conversation_id: str, actor: Actor, reason: str = "closed") -> Change:
@@ -229,9 +236,9 @@ def _handoff_row(s: Session, conversation_id: str, reason: str) -> Handoff:
     return row
 
 
-def _resolve(s: Session, conversation_id: str) -> None:
+def _resolve(s: Session, conversation_id: str, at: Optional[datetime] = None) -> None:
     s.execute(
         sa.update(Handoff)
         .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(("waiting", "assigned")))
-        .values(status="resolved", resolved_at=utcnow())
+        .values(status="resolved", resolved_at=(at or utcnow()).replace(microsecond=0))
     )

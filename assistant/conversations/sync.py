@@ -13,13 +13,13 @@ from typing import List, Optional
 
 from sqlalchemy.orm import Session
 
+from assistant.conversations.handoff import handed_back
 from assistant.conversations.lifecycle import ACTIVE, CLOSED, PENDING, WAITING, held_by_agent
 from assistant.conversations.registry import SYSTEM, Actor, change_status, ensure
 from assistant.conversations.tracker_events import EventRow, TrackerEvents
 from assistant.identity.claims import CLAIM_KEY, Claim, read_claim
 from assistant.store import Store
 from assistant.store.conversation_models import Conversation, SyncCursor
-from assistant.store.models import Handoff
 
 CURSOR = "tracker_events"
 BATCH = 2000
@@ -84,10 +84,7 @@ def _event(s: Session, conversation: Conversation, row: EventRow) -> None:
     elif row.type_name == "pause" and not held:
         change_status(s, conversation, PENDING, SYSTEM, "paused in the tracker", assignee=None, at=at)
     elif row.type_name == "resume" and held:
-        change_status(s, conversation, ACTIVE, SYSTEM, "resumed in the tracker", assignee=None, at=at)
-        s.query(Handoff).filter(
-            Handoff.conversation_id == conversation.id, Handoff.status.in_(("waiting", "assigned"))
-        ).update({"status": "resolved", "resolved_at": at}, synchronize_session=False)
+        handed_back(s, conversation, SYSTEM, "resumed in the tracker", at)
 
 
 def _claim(row: EventRow, secret: bytes) -> Optional[Claim]:

@@ -19,12 +19,12 @@ import sqlalchemy as sa
 
 from assistant.conversations import handoff
 from assistant.conversations.lifecycle import PENDING
-from assistant.conversations.registry import Actor, change_status
+from assistant.conversations.registry import Actor
 from assistant.identifiers import normalise_email
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.store.conversation_models import Conversation
-from assistant.store.models import Customer, Handoff, utcnow
+from assistant.store.models import Customer, utcnow
 
 CHOOSE_EMAIL = "Continue by e-mail"
 CHOOSE_BOT = "Back to the assistant"
@@ -59,14 +59,14 @@ def on_customer_message(
         handoff.customer_wrote(s, conversation, Actor("customer", conversation.external_id, "Customer"))
         if conversation.status != PENDING:
             return None
-        notice = _choice(s, conversation, content, now)
+        notice = _choice(s, conversation, content)
         if notice is not None or not _notice_due(conversation, now, settings):
             return notice
         conversation.last_notice_at = now
     return _where_we_stand(handoff.queue_info(store, conversation, settings, now))
 
 
-def _choice(s: sa.orm.Session, conversation: Conversation, content: str, now: datetime) -> Optional[Notice]:
+def _choice(s: sa.orm.Session, conversation: Conversation, content: str) -> Optional[Notice]:
     """The customer's answer to the offer: an e-mail address asked for, or one of the choices."""
     said = " ".join(content.lower().split()).strip(".!")
     if conversation.follow_up == "email_requested":
@@ -74,13 +74,8 @@ def _choice(s: sa.orm.Session, conversation: Conversation, content: str, now: da
         if address:
             return _follow_up_by_email(conversation, address)
     if said in (CHOOSE_BOT.lower(), "back to the bot", "back to the assistant", "bot"):
-        change_status(s, conversation, "active", Actor("customer", conversation.external_id, "Customer"),
-                      "customer went back to the assistant", assignee=None)  # fmt: skip
-        s.execute(
-            sa.update(Handoff)
-            .where(Handoff.conversation_id == conversation.id, Handoff.status.in_(("waiting", "assigned")))
-            .values(status="resolved", resolved_at=now)
-        )
+        by = Actor("customer", conversation.external_id, "Customer")
+        handoff.handed_back(s, conversation, by, "customer went back to the assistant")
         return Notice("You're back with the assistant. What can I help you with?", resume=True)
     if said in (CHOOSE_EMAIL.lower(), "continue by email", "by e-mail", "by email", "e-mail", "email"):
         customer = s.get(Customer, conversation.customer_id) if conversation.customer_id else None
