@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Collection, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.conversations.errors import ConversationNotFound
@@ -70,14 +71,18 @@ def ensure(
     customer_id: Optional[int] = None,
     at: Optional[datetime] = None,
 ) -> Conversation:
-    """The conversation (locked for update), created when new; fills in what was unknown."""
+    """The conversation (locked for update), created when new; fills in what was unknown.
+    Two processes creating it at once (the handoff action, a listing's sync) both get the row."""
     conversation = s.get(Conversation, conversation_id, with_for_update=True)
     if conversation is None:
         when = at or utcnow()
-        conversation = Conversation(id=conversation_id, channel=channel or "unknown", tags=[],
-                                    created_at=when, updated_at=when, status_changed_at=when)  # fmt: skip
-        s.add(conversation)
-        s.flush()
+        try:
+            with s.begin_nested():
+                s.add(Conversation(id=conversation_id, channel=channel or "unknown", tags=[],
+                                   created_at=when, updated_at=when, status_changed_at=when))  # fmt: skip
+        except IntegrityError:
+            pass  # created meanwhile by another process
+        conversation = s.get(Conversation, conversation_id, with_for_update=True, populate_existing=True)
     if channel and conversation.channel == "unknown":
         conversation.channel = channel
     if external_id and not conversation.external_id:

@@ -11,6 +11,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import List, Optional
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.conversations.handoff import handed_back
@@ -30,8 +31,7 @@ def sync(store: Store, events: TrackerEvents, secret: bytes, max_batches: int = 
     seen = 0
     for _ in range(max_batches):
         with store.session() as s:
-            cursor = s.get(SyncCursor, CURSOR, with_for_update=True) or SyncCursor(name=CURSOR, position=0)
-            s.add(cursor)
+            cursor = _cursor(s)
             rows = events.rows_since(int(cursor.position), BATCH)
             for _sender, group in groupby(
                 sorted(rows, key=lambda r: (r.sender_id, r.id)), key=lambda r: r.sender_id
@@ -96,3 +96,16 @@ def _claim(row: EventRow, secret: bytes) -> Optional[Claim]:
 
 def _time(timestamp: float) -> datetime:
     return datetime.utcfromtimestamp(timestamp)
+
+
+def _cursor(s: Session) -> SyncCursor:
+    """The cursor row, locked (two processes syncing at once take turns), made on first use."""
+    cursor = s.get(SyncCursor, CURSOR, with_for_update=True)
+    if cursor is None:
+        try:
+            with s.begin_nested():
+                s.add(SyncCursor(name=CURSOR, position=0))
+        except IntegrityError:
+            pass  # made meanwhile by another process
+        cursor = s.get(SyncCursor, CURSOR, with_for_update=True, populate_existing=True)
+    return cursor

@@ -148,3 +148,17 @@ def test_a_resume_posted_to_rasa_hands_back_like_the_admin_api(sqlite_store: Sto
     assert (row.status, row.assignee_id) == ("active", None)
     assert registry.history(sqlite_store, conversation)[-1].actor_type == "system"
     tracker.close()
+
+
+def test_processes_creating_one_conversation_at_once_all_succeed(store: Store) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes writers one at a time")
+    from concurrent.futures import ThreadPoolExecutor
+
+    conversation_id = f"race-{uuid.uuid4().hex[:8]}"
+    with ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(lambda _: handoff.request_handoff(store, conversation_id, "requested"), range(4))
+        )
+    assert {r.conversation.status for r in results} == {"pending"}
+    assert store.open_handoff(conversation_id) is not None
