@@ -174,6 +174,12 @@ def test_every_answer_has_the_envelope_and_a_request_id(api: Api) -> None:
         "/api/auth/login", data=b"{nope", headers={"Content-Type": "application/json"}
     )
     assert not_json.status_code == 400 and not_json.json()["error"]["code"] == "BAD_REQUEST"
+    odd = api.anonymous.post(
+        "/api/auth/login", data=b"Infinity", headers={"Content-Type": "application/json"}
+    )
+    assert odd.status_code == 422 and odd.json()["success"] is False
+    huge = api.anonymous.post("/api/auth/login", data=b"x" * 300_000)
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
     invalid = api.anonymous.post("/api/auth/register", {"email": "nope", "password": "short"})
     fields = {e["field"] for e in invalid.json()["error"]["validation_errors"]}
     assert invalid.status_code == 422 and {"email", "password", "name"} <= fields

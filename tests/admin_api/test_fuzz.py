@@ -19,7 +19,7 @@ from tests.admin_api.conftest import ADMIN_EMAIL, AGENT_EMAIL, JANE_EMAIL, Stack
 from tests.admin_api.server import Client
 
 pytestmark = pytest.mark.integration
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
                     max_leaves=6)  # fmt: skip
 EXAMPLES = 12
