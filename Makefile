@@ -18,7 +18,7 @@ seed: setup
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy assistant actions channels
+	.venv/bin/mypy assistant actions channels admin_api
 
 format: setup
 	.venv/bin/ruff check --fix .

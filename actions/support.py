@@ -21,8 +21,10 @@ from rasa_sdk.types import DomainDict
 from actions.forms import AbortableFormValidation, reset_flow_slots
 from actions.guards import account_holder
 from actions.once import once_per_message
-from actions.services import get_store
+from actions.services import get_settings, get_store
+from assistant.conversations import handoff, waiting
 from assistant.identifiers import parse_rating
+from assistant.store.models import utcnow
 
 NOT_THAT = "No, something else"
 TWO_STAGE_FALLBACK = "action_two_stage_fallback"
@@ -117,12 +119,20 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         reason = "complaint" if _was_complaint(tracker) else "requested"
-        get_store().request_handoff(tracker.sender_id, reason)
-        dispatcher.utter_message(
-            text="I'm connecting you with a member of our support team. They'll reply here as "
-            "soon as they're free (usually within a few minutes during opening hours)."
-        )
+        notice = hand_over(tracker, reason, "high" if reason == "complaint" else None)
+        text = f"I'm connecting you with a member of our support team. {notice.text}"
+        dispatcher.utter_message(text=text, buttons=notice.buttons)
         return handoff_events(tracker)
+
+
+def hand_over(tracker: Tracker, reason: str, priority: Optional[str] = None) -> waiting.Notice:
+    """Queues the conversation for an agent (the one conversation model, assistant/conversations)
+    and says where the customer stands: place and wait, or that no one is there right now."""
+    store, customer = get_store(), account_holder(tracker)
+    change = handoff.request_handoff(store, tracker.sender_id, reason, tracker.get_latest_input_channel(),
+                                     customer.id if customer else None, priority)  # fmt: skip
+    info = handoff.queue_info(store, change.conversation, get_settings(), utcnow())
+    return waiting.handoff_notice(info)
 
 
 def _was_complaint(tracker: Tracker) -> bool:
@@ -161,10 +171,11 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        get_store().request_handoff(tracker.sender_id, "fallback")
+        notice = hand_over(tracker, "fallback")
         dispatcher.utter_message(
             text="Sorry, I'm having trouble understanding. I've asked a member of our support "
-            "team to take over; they'll reply here shortly."
+            f"team to take over. {notice.text}",
+            buttons=notice.buttons,
         )
         return handoff_events(tracker)
 

@@ -120,6 +120,27 @@ class Settings:
     action_server_host: str = "127.0.0.1"
     # The WhatsApp channel (issue 11): WHATSAPP_* variables.
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    # The admin API (admin_api/) and what it shares with the web channel and the Rasa server.
+    admin_api_host: str = "127.0.0.1"
+    admin_api_port: int = 8080
+    jwt_secret: Optional[str] = None  # WEBCHAT_JWT_SECRET: customers' tokens work on the web channel
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 20
+    login_window_minutes: int = 15
+    admin_email: str = "admin@northwind.example"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_auth_token: Optional[str] = None
+    rasa_timeout_seconds: float = 30.0
+    # Handoff: opening hours of the support team, how often a queued customer is told where
+    # they stand, the rough minutes an agent spends per customer, how long a signed-in agent
+    # counts as present after their last request.
+    support_hours: str = "Mon-Fri 08:00-20:00, Sat 09:00-17:00"
+    support_timezone: str = "Europe/Berlin"
+    queue_notice_seconds: int = 120
+    minutes_per_customer: int = 4
+    agent_presence_minutes: int = 10
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -137,6 +158,14 @@ class Settings:
                                "rest_max_metadata_bytes", "rest_max_body_bytes"))  # fmt: skip
         if self.store_retry_seconds >= self.turn_timeout_seconds:
             raise ConfigError("STORE_RETRY_SECONDS must be shorter than TURN_TIMEOUT_SECONDS")
+        _check_positive(self, ("admin_api_port", "access_token_minutes", "refresh_token_days",
+                               "login_failures_per_account", "login_failures_per_ip",
+                               "login_window_minutes", "rasa_timeout_seconds", "queue_notice_seconds",
+                               "minutes_per_customer", "agent_presence_minutes"))  # fmt: skip
+        if self.jwt_secret is not None and len(self.jwt_secret) < 32:
+            raise ConfigError("WEBCHAT_JWT_SECRET must be at least 32 characters (HS256)")
+        _check_scheme("RASA_URL", self.rasa_url, ("http", "https"))
+        _check_hours(self.support_hours, self.support_timezone)
 
     @property
     def tracker_store_url(self) -> str:
@@ -171,7 +200,43 @@ class Settings:
             rest_max_body_bytes=_int(env, "REST_MAX_BODY_BYTES", cls.rest_max_body_bytes),
             action_server_host=env.get("SANIC_HOST") or cls.action_server_host,
             whatsapp=WhatsAppSettings.from_env(env),
+            **_admin_api_settings(env),
         )
+
+
+def _admin_api_settings(env: Mapping[str, str]) -> dict:
+    """The admin API's and the handoff's settings (see the README's configuration table)."""
+    rasa_port = _int(env, "RASA_PORT", 5005)
+    return dict(
+        admin_api_host=env.get("ADMIN_API_HOST") or Settings.admin_api_host,
+        admin_api_port=_int(env, "ADMIN_API_PORT", Settings.admin_api_port),
+        jwt_secret=env.get("WEBCHAT_JWT_SECRET") or None,
+        access_token_minutes=_int(env, "ACCESS_TOKEN_MINUTES", Settings.access_token_minutes),
+        refresh_token_days=_int(env, "REFRESH_TOKEN_DAYS", Settings.refresh_token_days),
+        login_failures_per_account=_int(
+            env, "LOGIN_FAILURES_PER_ACCOUNT", Settings.login_failures_per_account
+        ),
+        login_failures_per_ip=_int(env, "LOGIN_FAILURES_PER_IP", Settings.login_failures_per_ip),
+        login_window_minutes=_int(env, "LOGIN_WINDOW_MINUTES", Settings.login_window_minutes),
+        admin_email=env.get("ADMIN_EMAIL") or Settings.admin_email,
+        rasa_url=(env.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+        rasa_auth_token=env.get("RASA_AUTH_TOKEN") or None,
+        rasa_timeout_seconds=_float(env, "RASA_TIMEOUT_SECONDS", Settings.rasa_timeout_seconds),
+        support_hours=env.get("SUPPORT_HOURS") or Settings.support_hours,
+        support_timezone=env.get("SUPPORT_TIMEZONE") or Settings.support_timezone,
+        queue_notice_seconds=_int(env, "QUEUE_NOTICE_SECONDS", Settings.queue_notice_seconds),
+        minutes_per_customer=_int(env, "MINUTES_PER_CUSTOMER", Settings.minutes_per_customer),
+        agent_presence_minutes=_int(env, "AGENT_PRESENCE_MINUTES", Settings.agent_presence_minutes),
+    )
+
+
+def _check_hours(hours: str, timezone: str) -> None:
+    from assistant.conversations.hours import HoursError, parse_hours
+
+    try:
+        parse_hours(hours, timezone)
+    except HoursError as exc:
+        raise ConfigError(f"SUPPORT_HOURS / SUPPORT_TIMEZONE: {exc}") from exc
 
 
 def _check_scheme(name: str, url: str, schemes: tuple) -> None:

@@ -51,6 +51,13 @@ class MessageTooLargeError(ValidationError):
     http_status = 413
 
 
+class ConflictError(ChannelError):
+    """The conversation's state refuses it (an agent's message into a closed conversation)."""
+
+    code = "CONFLICT"
+    http_status = 409
+
+
 class RateLimitError(ChannelError):
     """Too many messages in a conversation, or too many connections from one address."""
 

@@ -355,6 +355,20 @@ class WebChatHub:
             identity, conversation_id, content, metadata, message_id, sid
         )
 
+    async def post_as_customer(
+        self, identity: Identity, conversation_id: str, content: str, address: str
+    ) -> Dict[str, Any]:
+        """A signed-in customer's message over HTTP (the admin API's chat API): the same
+        ownership check, identity claim and turn as on a socket."""
+        await self._authorize(identity, conversation_id, None)
+        try:
+            customer = await self._customer_of(identity)
+        except SocketRefused as exc:
+            raise ChannelError("The assistant is not ready yet", code="SERVICE_UNAVAILABLE") from exc
+        return await self.route_message(
+            SocketState(identity, address, customer), conversation_id, content, {}
+        )
+
     def _claim(self, socket: SocketState, conversation_id: str) -> Dict[str, Any]:
         signed_in = not socket.identity.anonymous
         return issue_claim(

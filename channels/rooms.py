@@ -15,14 +15,17 @@ import math
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import UserMessage
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import BotUttered, ConversationResumed, UserUttered
 from socketio import AsyncServer
 
+from assistant.conversations import handoff, waiting
+from assistant.conversations.registry import Actor
 from assistant.settings import get_settings
+from assistant.store import NotAllowed, get_store
 from channels import messages as msgs
 from channels.auth import Identity
 from channels.config import WebChatConfig
-from channels.errors import ChannelError, MessageTooLargeError, RateLimitError
+from channels.errors import ChannelError, ConflictError, MessageTooLargeError, RateLimitError
 from channels.state import ChannelState
 from channels.turns import serve_turn, turn_error
 
@@ -107,6 +110,8 @@ class ConversationRooms:
                 if not quiet:
                     await self._bot_typing(conversation_id, "typing_stop")
             await self._refresh_status(conversation_id)
+        if quiet:
+            await self._while_waiting(conversation_id, content)
         return message
 
     async def _serve(self, message: UserMessage, replayable: bool) -> bool:
@@ -122,10 +127,46 @@ class ConversationRooms:
             ) from exc
         return result.replayed
 
+    async def _while_waiting(self, conversation_id: str, content: str) -> None:
+        """Waiting is never silence: a customer whose conversation waits for an agent hears
+        where they stand, now and then (assistant/conversations/waiting.py)."""
+        try:
+            notice = await asyncio.to_thread(
+                waiting.on_customer_message, get_store(), get_settings(), conversation_id, content
+            )
+        except Exception:
+            logger.warning("webchat: no queue notice for %s", conversation_id, exc_info=True)
+            return
+        if notice is None:
+            return
+        agent = self.agent()
+        async with agent.lock_store.lock(conversation_id):
+            tracker = await agent.processor.fetch_tracker_with_initial_session(conversation_id)
+            if notice.resume:
+                tracker.update(ConversationResumed())
+            tracker.update(
+                BotUttered(notice.text, data={"buttons": notice.buttons} if notice.buttons else {})
+            )
+            await agent.tracker_store.save(tracker)
+        replies = msgs.quick_replies(notice.buttons) or None
+        widget = {"text": notice.text, "quick_replies": replies} if replies else {"text": notice.text}
+        kind = "quick_replies" if replies else "text"
+        await self.bot_message(
+            conversation_id, widget, notice.text, None, message_type=kind, quick_replies=replies
+        )
+        if notice.resume:
+            await self._refresh_status(conversation_id)
+
     async def agent_message(self, identity: Identity, conversation_id: str, content: str) -> Dict[str, Any]:
         """An agent's message: kept in the conversation's tracker and shown to everyone,
-        in the widget as a bot message."""
+        in the widget as a bot message. It goes through the handoff's step for agents'
+        replies first (a queued conversation becomes the agent's; a closed one refuses)."""
         await self.admit(conversation_id, content)
+        try:
+            await asyncio.to_thread(handoff.agent_reply, get_store(), conversation_id,
+                                    Actor("staff", identity.id, identity.name), CHANNEL)  # fmt: skip
+        except NotAllowed as exc:
+            raise ConflictError(str(exc), {"reason": exc.reason}, code=exc.code) from exc
         message = msgs.message(conversation_id, content, identity.public())
         agent = self.agent()
         metadata = {msgs.SENDER_KEY: identity.public(), "message_id": message["id"]}

@@ -27,7 +27,7 @@ from assistant.turn_failure import failure_in
 from channels import messages as msgs
 from channels.auth import bearer_token, decode_token
 from channels.config import WebChatConfig
-from channels.errors import AuthError, ChannelError, ForbiddenError, ValidationError
+from channels.errors import AuthError, ChannelError, ValidationError
 from channels.event_input import valid_conversation_id
 from channels.hub import WebChatHub
 from channels.page import add_page_routes
@@ -193,7 +193,8 @@ def _add_http_routes(blueprint: Blueprint, hub: WebChatHub) -> None:
 
     @blueprint.route("/conversations/<conversation_id:str>/messages", methods=["POST"])
     async def post_agent_message(request: Request, conversation_id: str) -> HTTPResponse:
-        """Another service (the admin API, an agent desk) posts an agent's message."""
+        """Another service (the admin API, an agent desk) posts an agent's message, or a
+        signed-in customer's (the admin API's chat API: the same turn as on a socket)."""
         try:
             message = await _agent_message_from(request, hub, conversation_id)
         except ChannelError as exc:
@@ -206,8 +207,6 @@ async def _agent_message_from(request: Request, hub: WebChatHub, conversation_id
     if not token:
         raise AuthError("Authentication required", {"reason": "no bearer token"})
     identity = decode_token(token, hub.config.jwt_secret, hub.config.jwt_algorithm)
-    if not identity.is_agent:
-        raise ForbiddenError("Only agents and admins can post into a conversation")
     try:
         body = request.json
     except Exception as exc:
@@ -215,4 +214,7 @@ async def _agent_message_from(request: Request, hub: WebChatHub, conversation_id
     content = body.get("content") if isinstance(body, dict) else None
     if not isinstance(content, str) or not content.strip():
         raise ValidationError("content must be non-empty text", {"field": "content"})
-    return await hub.rooms.agent_message(identity, valid_conversation_id(conversation_id), redact(content))
+    conversation_id = valid_conversation_id(conversation_id)
+    if not identity.is_agent:  # a customer: only into their own conversation
+        return await hub.post_as_customer(identity, conversation_id, content, str(request.ip or "unknown"))
+    return await hub.rooms.agent_message(identity, conversation_id, redact(content))

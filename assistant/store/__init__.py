@@ -6,18 +6,20 @@ from functools import lru_cache
 from typing import Optional
 
 from assistant.settings import ConfigError, Settings, get_settings
+from assistant.store import account_models, conversation_models  # noqa: F401 (their tables)
 from assistant.store.errors import NotAllowed, NotFound, StoreError
 from assistant.store.repository import Store, create_db_engine
+from assistant.store.schema import upgrade
 
 
 def build_store(settings: Optional[Settings] = None) -> Store:
-    """A ``Store`` on the settings' database, with its tables created; fails with what to do
-    when the database was made by an older version (columns missing)."""
+    """A ``Store`` on the settings' database, migrated to the newest schema (Alembic,
+    assistant/store/schema.py); fails with what to do when columns are still missing."""
     settings = settings or get_settings()
     if settings.database_url.startswith("sqlite"):
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     store = Store(create_db_engine(settings.database_url), settings.return_window_days)
-    store.create_schema()
+    upgrade(store.engine)
     missing = store.missing_columns()
     if missing:
         raise ConfigError(

@@ -73,10 +73,15 @@ class Store(OutboxOperations):
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False, future=True)
 
     def create_schema(self) -> None:
+        """Every table of the models at once (tests, demo reset); the same schema as the
+        migrations produce (tests/admin_api/test_migrations.py checks it)."""
         Base.metadata.create_all(self.engine)
 
     def drop_schema(self) -> None:
+        """Every table, and the migrations' version with them."""
         Base.metadata.drop_all(self.engine)
+        with self.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
 
     def missing_columns(self) -> List[str]:
         """``table.column`` of every model column the database's tables lack."""

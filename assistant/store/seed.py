@@ -175,7 +175,19 @@ def seed(store: Store, reset: bool = False, today: Optional[date] = None) -> boo
         s.add_all([row for row in generated if not isinstance(row, Customer)])
         s.flush()
         _ship_to_customers_addresses(s)
+        _advance_customer_ids(s)
     return True
+
+
+def _advance_customer_ids(s: sa.orm.Session) -> None:
+    """Customers are seeded with their ids: PostgreSQL's sequence must start past them, or the
+    next customer (a sign-up through the admin API) would get a seeded id."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(
+            sa.text(
+                "SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT MAX(id) FROM customers))"
+            )
+        )
 
 
 def _ship_to_customers_addresses(s: sa.orm.Session) -> None:

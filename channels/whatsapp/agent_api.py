@@ -69,11 +69,14 @@ class AgentMessage:
     message_id: Optional[str]
 
 
-async def post_message(request: Request, runtime: Runtime) -> HTTPResponse:
+async def post_message(request: Request, runtime: Runtime, raw: Optional[bytes] = None) -> HTTPResponse:
+    """``POST /api/channels/whatsapp/messages`` (seed 001), or ``raw`` as its body."""
     request_id = request_id_of(request)
     try:
         identity = _agent(request)
-        message = parse_message(request.body or b"", runtime.settings.whatsapp.template_language)
+        message = parse_message(
+            raw if raw is not None else request.body or b"", runtime.settings.whatsapp.template_language
+        )
         delivery = await deliver(message.conversation_id, message.drafts, author=f"agent:{identity.id}",
                                  message_id=message.message_id, sender=runtime.sender)  # fmt: skip
         _check(delivery)
@@ -88,6 +91,28 @@ async def post_message(request: Request, runtime: Runtime) -> HTTPResponse:
     if message.text and not delivery.replayed:
         await _add_to_tracker(runtime, delivery, message.text, identity)
     return _sent(delivery, request_id)
+
+
+async def post_conversation_message(request: Request, runtime: Runtime, conversation: str) -> HTTPResponse:
+    """``POST /webhooks/whatsapp/conversations/<id>/messages`` with ``{"content": "..."}``: how the
+    conversation model (assistant/conversations/delivery.py) sends an agent's reply, as it does
+    to the web channel; the same checks and sending as ``post_message``."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, RecursionError):
+        body = None
+    content = body.get("content") if isinstance(body, dict) else None
+    if not isinstance(content, str) or not content.strip():
+        error = BadRequest("content must be non-empty text", {"field": "content", "reason": "missing"})
+        return error_response(error, request_id_of(request))
+    seed_body = {"conversation_id": conversation, "type": "text", "text": content}
+    answer = await post_message(request, runtime, json.dumps(seed_body).encode())
+    if answer.status != 200:
+        return answer
+    sent = json.loads(answer.body or b"{}")
+    message = {"id": sent.get("messageId"), "conversation_id": sent.get("conversationId"), "content": content,
+               "status": sent.get("status"), "created_at": sent.get("timestamp")}  # fmt: skip
+    return response.json({"success": True, "data": message}, status=201, headers=dict(answer.headers))
 
 
 def _agent(request: Request) -> Identity:

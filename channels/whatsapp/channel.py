@@ -89,6 +89,10 @@ class WhatsAppInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await webhook.receive(request, runtime)
 
+        @blueprint.route("/conversations/<conversation_id:str>/messages", methods=["POST"])
+        async def agent_reply(request: Request, conversation_id: str) -> HTTPResponse:
+            return await agent_api.post_conversation_message(request, runtime, conversation_id)
+
         return blueprint
 
     def get_output_channel(self) -> Optional[OutputChannel]:

@@ -232,12 +232,19 @@ async def test_during_a_handoff_the_bot_stays_quiet_but_customer_messages_reach_
         await customer.bot_reply(conversation, "connecting you")
         update = await agent.wait_for("conversation_updated")
         assert update[0]["changes"] == {"status": "handed_off"}
-        bot_count = len(customer.messages(conversation, "bot"))
+        handed_off = len(customer.messages(conversation, "bot"))
         await customer.send(conversation, "hello? is anyone there?")
         seen = await agent.wait_for(
             "message_received", lambda d: d["message"]["content"] == "hello? is anyone there?"
         )
         assert seen[0]["message"]["sender"]["id"] == "omar"
+        # Waiting is never silence: one notice of where the customer stands, not an answer.
+        await customer.wait_for(
+            "message_received", lambda d: d["message"]["sender"]["role"] == "bot", count=handed_off + 1
+        )
+        bot_count = len(customer.messages(conversation, "bot"))
+        await customer.send(conversation, "still there?")
+        await agent.wait_for("message_received", lambda d: d["message"]["content"] == "still there?")
         await agent.send(conversation, "Yes, Alice here. How can I help?")
         await customer.wait_for("message_received", lambda d: d["message"]["sender"]["id"] == "alice")
         assert len(customer.messages(conversation, "bot")) == bot_count, "the bot stayed quiet"

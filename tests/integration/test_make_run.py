@@ -35,7 +35,8 @@ LOOPBACK = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1 and ::1
 @pytest.fixture(scope="module")
 def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     var = tmp_path_factory.mktemp("make-run-var")
-    ports = {"RASA_PORT": free_port(), "ACTION_SERVER_PORT": free_port(), "DEMO_SMTP_PORT": free_port()}
+    ports = {"RASA_PORT": free_port(), "ACTION_SERVER_PORT": free_port(), "DEMO_SMTP_PORT": free_port(),
+             "ADMIN_API_PORT": free_port()}  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "RASA_AUTH_TOKEN",
                                                              "WEBCHAT_JWT_SECRET", "SMTP_URL")}  # fmt: skip
     env.update({k: str(v) for k, v in ports.items()}, ASSISTANT_VAR_DIR=str(var))
@@ -54,7 +55,7 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 
 def test_every_server_listens_on_loopback_only(make_run: dict) -> None:
-    for name in ("RASA_PORT", "ACTION_SERVER_PORT", "DEMO_SMTP_PORT"):
+    for name in ("RASA_PORT", "ACTION_SERVER_PORT", "DEMO_SMTP_PORT", "ADMIN_API_PORT"):
         addresses = listening_addresses(make_run[name])
         assert addresses and addresses <= LOOPBACK, f"{name} listens on {addresses}"
 
@@ -88,3 +89,17 @@ def test_the_demo_mailbox_prints_what_the_assistant_sends(make_run: dict) -> Non
     while "Reset your Northwind password" not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert "--- e-mail to jane.doe@example.com: Reset your Northwind password" in log.read_text()
+
+
+def test_the_admin_api_runs_beside_them_with_the_printed_first_admin(make_run: dict) -> None:
+    credentials = make_run["var"] / "admin-credentials"
+    assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+    email, password = credentials.read_text().split()
+    assert f"First admin:    {email} / {password}" in (make_run["var"] / "make-run.log").read_text()
+    url = f"http://127.0.0.1:{make_run['ADMIN_API_PORT']}"
+    assert requests.get(f"{url}/api/admin/users", timeout=10).status_code == 401
+    login = requests.post(f"{url}/api/auth/login", json={"email": email, "password": password}, timeout=30)
+    assert login.status_code == 200, login.text
+    token = login.json()["data"]["token"]["access_token"]
+    users = requests.get(f"{url}/api/admin/users", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert users.status_code == 200 and users.json()["meta"]["summary"]["admins"] == 1

@@ -117,3 +117,22 @@ def test_a_message_meta_keeps_refusing_is_a_502_and_recorded_failed(
     assert error["details"]["meta_error"]["code"] == 131000 and len(graph.sent(wa_id)) == 5
     [row] = rows(pg_database, f"whatsapp:{wa_id}")
     assert row["status"] == "failed" and row["attempts"] == 5
+
+
+def test_the_conversation_models_delivery_endpoint_sends_an_agents_reply(
+    wa: Server, graph: FakeGraph
+) -> None:
+    """``POST /webhooks/whatsapp/conversations/<id>/messages`` with ``{"content"}``: how the admin
+    API's handoff delivers an agent's reply on WhatsApp (assistant/conversations/delivery.py)."""
+    wa_id = new_wa_id()
+    url = f"{wa.url}/webhooks/whatsapp/conversations/whatsapp:{wa_id}/messages"
+    headers = {"Authorization": f"Bearer {token('agent-7', 'agent', name='Alice')}"}
+    answer = requests.post(url, json={"content": "Hi, Alice here."}, headers=headers, timeout=60)
+    assert answer.status_code == 201, answer.text
+    data = answer.json()["data"]
+    assert data["conversation_id"] == f"whatsapp:{wa_id}" and data["content"] == "Hi, Alice here."
+    assert [m["text"]["body"] for m in graph.sent(wa_id)] == ["Hi, Alice here."]
+    refused = requests.post(url, json={"content": ""}, headers=headers, timeout=60)
+    assert refused.status_code == 400 and refused.json()["error"]["details"]["field"] == "content"
+    anonymous = requests.post(url, json={"content": "x"}, timeout=60)
+    assert anonymous.status_code == 401

@@ -1,0 +1,1 @@
+"""One blueprint per resource: health, docs, auth, users, api_keys, conversations, handoff, chat."""

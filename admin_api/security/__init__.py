@@ -1,0 +1,1 @@
+"""Who is calling: passwords, tokens, API keys, login throttling and two-factor codes."""
