@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
@@ -37,6 +37,7 @@ from channels.errors import ChannelError
 from channels.health import add_health_routes
 from channels.rest_body import RestMessage, build_metadata, parse_body
 from channels.turns import TurnResult, fail_loudly, serve_turn, turn_error
+from channels.waiting_notice import queue_notice
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,24 @@ async def handle(request: Request, settings: Settings) -> HTTPResponse:
     headers = {"X-Request-Id": request_id}
     if result.replayed:
         headers["X-Replayed"] = "true"
-    return response.json(result.messages, headers=headers)
+    messages = result.messages or await _while_waiting(request, body)
+    return response.json(messages, headers=headers)
+
+
+async def _while_waiting(request: Request, body: RestMessage) -> List[Dict[str, Any]]:
+    """A conversation waiting for an agent answers ``[]``; the customer hears where they
+    stand now and then (channels/waiting_notice.py)."""
+    agent = getattr(request.app.ctx, "agent", None)
+    tracker = await agent.tracker_store.retrieve(body.sender) if agent is not None else None
+    if tracker is None or not tracker.is_paused():
+        return []
+    notice = await queue_notice(agent, body.sender, body.text)
+    if notice is None:
+        return []
+    reply: Dict[str, Any] = {"recipient_id": body.sender, "text": notice.text}
+    if notice.buttons:
+        reply["buttons"] = notice.buttons
+    return [reply]
 
 
 async def _serve(request: Request, body: RestMessage, request_id: str, settings: Settings) -> TurnResult:

@@ -15,10 +15,10 @@ import math
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import UserMessage
-from rasa.shared.core.events import BotUttered, ConversationResumed, UserUttered
+from rasa.shared.core.events import BotUttered, UserUttered
 from socketio import AsyncServer
 
-from assistant.conversations import handoff, waiting
+from assistant.conversations import handoff
 from assistant.conversations.registry import Actor
 from assistant.settings import get_settings
 from assistant.store import NotAllowed, get_store
@@ -28,6 +28,7 @@ from channels.config import WebChatConfig
 from channels.errors import ChannelError, ConflictError, MessageTooLargeError, RateLimitError
 from channels.state import ChannelState
 from channels.turns import serve_turn, turn_error
+from channels.waiting_notice import queue_notice
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -128,26 +129,10 @@ class ConversationRooms:
         return result.replayed
 
     async def _while_waiting(self, conversation_id: str, content: str) -> None:
-        """Waiting is never silence: a customer whose conversation waits for an agent hears
-        where they stand, now and then (assistant/conversations/waiting.py)."""
-        try:
-            notice = await asyncio.to_thread(
-                waiting.on_customer_message, get_store(), get_settings(), conversation_id, content
-            )
-        except Exception:
-            logger.warning("webchat: no queue notice for %s", conversation_id, exc_info=True)
-            return
+        """Waiting is never silence (channels/waiting_notice.py): the notice to the room."""
+        notice = await queue_notice(self.agent(), conversation_id, content)
         if notice is None:
             return
-        agent = self.agent()
-        async with agent.lock_store.lock(conversation_id):
-            tracker = await agent.processor.fetch_tracker_with_initial_session(conversation_id)
-            if notice.resume:
-                tracker.update(ConversationResumed())
-            tracker.update(
-                BotUttered(notice.text, data={"buttons": notice.buttons} if notice.buttons else {})
-            )
-            await agent.tracker_store.save(tracker)
         replies = msgs.quick_replies(notice.buttons) or None
         widget = {"text": notice.text, "quick_replies": replies} if replies else {"text": notice.text}
         kind = "quick_replies" if replies else "text"

@@ -15,7 +15,7 @@ from assistant.conversations.errors import ConversationNotFound
 from assistant.conversations.lifecycle import CLOSED, PENDING, check_transition
 from assistant.store import Store
 from assistant.store.conversation_models import Conversation, ConversationNote, ConversationStatusChange
-from assistant.store.models import utcnow
+from assistant.store.models import WhatsAppMessage, utcnow
 
 KEEP: Any = object()  # "leave the assignee as it is"
 
@@ -164,6 +164,18 @@ def history(store: Store, conversation_id: str) -> List[ConversationStatusChange
             ConversationStatusChange.conversation_id == conversation_id
         )
         return list(s.scalars(query.order_by(ConversationStatusChange.id)))
+
+
+def undelivered(store: Store, conversation_id: str) -> List[WhatsAppMessage]:
+    """Messages to the customer their channel could not deliver (WhatsApp records them with
+    Meta's error), for the staff to see and follow up."""
+    with store.session() as s:
+        query = sa.select(WhatsAppMessage).where(
+            WhatsAppMessage.conversation_id == conversation_id,
+            WhatsAppMessage.direction == "out",
+            WhatsAppMessage.status == "failed",
+        )
+        return list(s.scalars(query.order_by(WhatsAppMessage.id)))
 
 
 def search(store: Store, filters: Filters, page: int, limit: int) -> Tuple[List[Conversation], int]:

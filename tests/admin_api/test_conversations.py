@@ -119,3 +119,17 @@ def test_a_step_that_needs_the_rasa_server_changes_nothing_when_it_cannot_be_rea
 def test_agents_and_who_is_signed_in(api: Api) -> None:
     agents = {a["name"]: a for a in data(api.agent.get("/api/admin/agents"))}
     assert agents["Alice Agent"]["online"] is True and "Jane Doe" not in agents
+
+
+def test_a_message_whatsapp_could_not_deliver_is_visible_to_staff(api: Api) -> None:
+    from assistant.store.models import WhatsAppMessage
+
+    sender = f"whatsapp:1555{uuid.uuid4().int % 10**7:07d}"
+    ev.write(api.settings, sender, [ev.user("hi", "greet", 0.9, "whatsapp"), ev.action("utter_greet"),
+                                    ev.bot("Hello!")], start=time.time() - 5)  # fmt: skip
+    with api.store.session() as s:
+        s.add(WhatsAppMessage(conversation_id=sender, direction="out", kind="text", author="bot", text="Hello!",
+                              status="failed", error={"code": 131026, "title": "Message undeliverable"}))  # fmt: skip
+    detail = data(api.agent.get(f"/api/admin/conversations/{sender}"))
+    assert detail["channel"] == "whatsapp"
+    assert [(m["text"], m["error"]["code"]) for m in detail["undelivered"]] == [("Hello!", 131026)]
