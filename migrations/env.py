@@ -12,6 +12,7 @@ from alembic import context
 
 from assistant.store.models import Base
 from assistant.store.repository import create_db_engine
+from assistant.store.schema import only_store_tables
 
 config = context.config
 
@@ -21,6 +22,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         connection=connection,
         target_metadata=Base.metadata,
         compare_type=True,
+        include_name=only_store_tables,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying
     )
     with context.begin_transaction():

@@ -75,11 +75,21 @@ def upgrade(engine: sa.engine.Engine) -> None:
 
 
 def differences(connection: sa.engine.Connection) -> List[Any]:
-    """What the database lacks or has more than the models (Alembic's autogenerate diff)."""
+    """What the database lacks or has more than the models (Alembic's autogenerate diff),
+    leaving out tables that are not the store's (Rasa's ``events`` shares the database)."""
     from assistant.store.models import Base
 
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "include_name": only_store_tables}
+    context = MigrationContext.configure(connection, opts=opts)
     return list(compare_metadata(context, Base.metadata))
+
+
+def only_store_tables(name: Optional[str], type_: str, parent_names: Any) -> bool:
+    """Alembic's filter: the store's own tables (others, such as Rasa's tracker store's
+    ``events`` in the same PostgreSQL database, are not the migrations' business)."""
+    from assistant.store.models import Base
+
+    return type_ != "table" or name in Base.metadata.tables
 
 
 @contextmanager

@@ -73,3 +73,24 @@ def test_there_is_one_head_and_every_migration_is_named_by_number() -> None:
     names = sorted(p.name for p in versions.glob("*.py"))
     assert names and all(name[:4].isdigit() for name in names), names
     assert head() == names[-1][:4]
+
+
+def test_a_database_made_without_migrations_that_also_holds_rasas_events_is_adopted(tmp_path) -> None:
+    """In PostgreSQL the tracker store's ``events`` table shares the database: it is not the
+    store's, and must not make an up-to-date schema look old (and be migrated again)."""
+    import sqlalchemy as sa
+
+    from assistant.settings import Settings
+    from assistant.store import build_store
+
+    settings = Settings(var_dir=tmp_path)
+    store = build_store(settings)
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT)"))
+    store.drop_schema()
+    store.create_schema()
+    store.engine.dispose()
+    again = build_store(settings)
+    with again.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() is not None
+    again.engine.dispose()
