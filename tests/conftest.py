@@ -89,6 +89,13 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     yield from _used_by_the_actions(_fresh_store(settings), settings)
 
 
+@pytest.fixture
+def pg_store(pg_database: str, tmp_path: Path) -> Iterator[Store]:
+    """A freshly seeded store on PostgreSQL only, for what SQLite cannot show (concurrent writers)."""
+    settings = Settings(var_dir=tmp_path, database_url=pg_database)
+    yield from _used_by_the_actions(_fresh_store(settings), settings)
+
+
 def _used_by_the_actions(store: Store, settings: Settings) -> Iterator[Store]:
     services.use_settings(settings)
     services.use_store(store)

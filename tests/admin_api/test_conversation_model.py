@@ -150,9 +150,9 @@ def test_a_resume_posted_to_rasa_hands_back_like_the_admin_api(sqlite_store: Sto
     tracker.close()
 
 
-def test_processes_creating_one_conversation_at_once_all_succeed(store: Store) -> None:
-    if store.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite takes writers one at a time")
+def test_processes_creating_one_conversation_at_once_all_succeed(pg_store: Store) -> None:
+    """On PostgreSQL (SQLite takes writers one at a time)."""
+    store = pg_store
     from concurrent.futures import ThreadPoolExecutor
 
     conversation_id = f"race-{uuid.uuid4().hex[:8]}"
