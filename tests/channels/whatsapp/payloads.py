@@ -4,7 +4,6 @@ numbers and texts of a test filled in, and signed as Meta signs them."""
 from __future__ import annotations
 
 import json
-import random
 import secrets
 import time
 import uuid
@@ -38,7 +37,7 @@ def new_wamid() -> str:
 def load(name: str, **values: Any) -> Dict[str, Any]:
     """Payload ``name`` with ``{{KEY}}`` placeholders replaced (ids and timestamp default)."""
     defaults = {"PHONE_NUMBER_ID": PHONE_NUMBER_ID, "WAMID": new_wamid(), "TIMESTAMP": str(int(time.time())), "WA_ID": new_wa_id(),
-                "CONTEXT_WAMID": new_wamid(), "MEDIA_ID": str(random.randint(10**15, 10**16 - 1)),
+                "CONTEXT_WAMID": new_wamid(), "MEDIA_ID": str(10**15 + secrets.randbelow(9 * 10**15)),
                 "TEXT": "hello", "PAYLOAD": "/greet", "TITLE": "Hi", "SHA256": ""}  # fmt: skip
     text = (FOLDER / f"{name}.json").read_text(encoding="utf-8")
     for key, value in {**defaults, **values}.items():
