@@ -57,7 +57,17 @@ from assistant.turn_failure import raise_if_an_action_failed
 STORED_UP_TO = "_stored_up_to"  # attribute on a retrieved tracker: how many events are stored
 CODE_SLOT = "verification_code"
 REDACTED_CODE = "[CODE]"
+PG_CONNECT_TIMEOUT_SECONDS = 3
 CODE_DIGITS = re.compile(r"\d[\d \-]{2,12}\d")
+
+
+def _with_connect_timeout(url: Any) -> Dict[str, Any]:
+    """The URL's query, plus a connect timeout on PostgreSQL: a connection attempt that meets a
+    server going down fails in seconds (and is retried) instead of holding the event loop."""
+    query = dict(url.query)
+    if url.get_backend_name() == "postgresql":
+        query.setdefault("connect_timeout", str(PG_CONNECT_TIMEOUT_SECONDS))
+    return query
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
@@ -87,7 +97,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             username=parsed.username,
             password=parsed.password,
             event_broker=event_broker,
-            query=dict(parsed.query) or None,
+            query=_with_connect_timeout(parsed) or None,
             **kwargs,
         )
 
@@ -97,6 +107,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         except Exception:
             self.forget(sender_id)
             raise
+
+    async def retrieve_full_tracker(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """Every session's events (history on joining, the HTTP API), retried like ``retrieve``."""
+        return await retry_async(super().retrieve_full_tracker, sender_id)
 
     async def _retrieve_once(self, sender_id: str) -> Optional[DialogueStateTracker]:
         tracker = self._from_cache(sender_id)

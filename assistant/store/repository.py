@@ -61,7 +61,9 @@ def create_db_engine(url: str) -> sa.engine.Engine:
     """An engine for ``url``; SQLite gets a busy timeout so two processes can share the file."""
     if url.startswith("sqlite"):
         return sa.create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args={"connect_timeout": 3}
+    )  # a server going down fails fast, then is retried
 
 
 class Store(OutboxOperations):

@@ -48,12 +48,15 @@ async def send_until_acknowledged(client: ChatClient, conversation: str, message
     raise AssertionError(f"{message.text!r} never got through: {message.acks}")
 
 
-async def converse(url: str, conversation: str, recovered: threading.Event) -> List[SocketMessage]:
+async def converse(
+    url: str, conversation: str, joined: threading.Semaphore, recovered: threading.Event
+) -> List[SocketMessage]:
     """The script, then (once the service is back) the follow-up that needs the stored state."""
     client = await connect(url)
     sent: List[SocketMessage] = []
     try:
         await client.join(conversation)
+        joined.release()
         for index, (text, expect) in enumerate([*SCRIPT, FOLLOW_UP]):
             if index == len(SCRIPT):
                 while not recovered.is_set():
@@ -80,8 +83,11 @@ def run_with_outage(
     chaos: ChaosStack, conversations: List[str], break_it: Callable[[], None], repair: Callable[[], None]
 ) -> List[SocketMessage]:
     broken, recovered = threading.Event(), threading.Event()
+    joined = threading.Semaphore(0)  # the outage begins once every client is in its conversation
 
     def outage() -> None:
+        for _ in range(len(conversations) + 1):
+            assert joined.acquire(timeout=60), "every client joined its conversation"
         time.sleep(0.8)
         break_it()
         broken.set()
@@ -90,21 +96,24 @@ def run_with_outage(
         recovered.set()
 
     async def scenario() -> List[SocketMessage]:
-        probing = probe(chaos.rasa.url, broken, recovered)
-        talks = (converse(chaos.rasa.url, c, recovered) for c in conversations)
+        probing = probe(chaos.rasa.url, joined, broken, recovered)
+        talks = (converse(chaos.rasa.url, c, joined, recovered) for c in conversations)
         results = await asyncio.gather(asyncio.to_thread(outage), probing, *talks)
         return [message for result in results[2:] for message in result] + [results[1]]
 
     return asyncio.run(scenario())
 
 
-async def probe(url: str, broken: threading.Event, recovered: threading.Event) -> SocketMessage:
+async def probe(
+    url: str, joined: threading.Semaphore, broken: threading.Event, recovered: threading.Event
+) -> SocketMessage:
     """One message sent while the service is down: it must be refused, visibly, and go through
     once the service is back (so the outage is known to have touched the traffic)."""
     conversation = f"ws-probe-{uuid.uuid4().hex[:8]}"
     client = await connect(url)
     try:
         await client.join(conversation)
+        joined.release()
         while not broken.is_set():
             await asyncio.sleep(0.05)
         message = SocketMessage(f"{conversation}-0", "hi", "help")

@@ -201,6 +201,19 @@ def test_a_write_during_a_short_restart_is_retried_and_stored_once(
     assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["one"]
 
 
+def test_reading_a_whole_history_during_a_short_restart_waits_for_the_database(
+    domain: Domain, postgres: EphemeralPostgres
+) -> None:
+    store = RedactingSQLTrackerStore(domain=domain, url=postgres.url())
+    tracker = DialogueStateTracker.from_events("c", [ActionExecuted("action_listen"), *user_turn("one", "m1", "1")],
+                                               domain.slots)  # fmt: skip
+    asyncio.run(store.save(tracker))
+    postgres.stop()
+    threading.Timer(0.7, postgres.start).start()
+    full = asyncio.run(store.retrieve_full_tracker("c"))  # joining a conversation reads this
+    assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["one"]
+
+
 def test_a_write_whose_answer_was_lost_is_not_stored_twice(
     tracker_store: RedactingSQLTrackerStore, domain: Domain, monkeypatch: pytest.MonkeyPatch
 ) -> None:
