@@ -45,8 +45,8 @@ class SessionFacts:
 
 
 def last_session(events: Sequence[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
-    """The events of the newest session (after its ``session_started``)."""
-    starts = [i for i, e in enumerate(events) if e.get("event") == "session_started"]
+    """The events of the newest session (after its ``session_started``, or a ``restart``)."""
+    starts = [i for i, e in enumerate(events) if e.get("event") in ("session_started", "restart")]
     return list(events[starts[-1] + 1 :] if starts else events)
 
 
