@@ -16,7 +16,7 @@ from assistant.memory import owner
 from assistant.memory.summary import add_open_issue, last_session, summarise_session
 from assistant.personalization.profile import LANGUAGES
 from assistant.personalization.replies import empty_slots, personal_slots
-from assistant.personalization.sentiment import is_frustrated
+from assistant.personalization.sentiment import is_frustrated, recently_frustrated
 from assistant.store import StoreError
 from assistant.store.models import Order
 
@@ -92,6 +92,11 @@ def session_texts(tracker: Tracker) -> List[str]:
 def frustrated(tracker: Tracker) -> bool:
     """Whether the customer's latest messages show frustration (sentiment per message)."""
     return is_frustrated(session_texts(tracker))
+
+
+def was_frustrated(tracker: Tracker) -> bool:
+    """Whether frustration showed in the customer's last few messages."""
+    return recently_frustrated(session_texts(tracker))
 
 
 def offer_human_if_frustrated(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:

@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions.forms import AbortableFormValidation, reset_flow_slots
 from actions.guards import account_holder
 from actions.once import once_per_message
-from actions.personal import frustrated, remember_issue
+from actions.personal import frustrated, remember_issue, was_frustrated
 from actions.services import get_settings, get_store
 from assistant.conversations import handoff, waiting
 from assistant.identifiers import parse_rating
@@ -144,7 +144,7 @@ def hand_over(tracker: Tracker, reason: str, priority: Optional[str] = None) -> 
 
 def handoff_priority(tracker: Tracker) -> Optional[str]:
     """Priority handling: a frustrated customer, or a verified one on a premium tier."""
-    if frustrated(tracker) or tracker.get_slot("priority_support"):
+    if was_frustrated(tracker) or tracker.get_slot("priority_support"):
         return "high"
     return None
 

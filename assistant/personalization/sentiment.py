@@ -52,6 +52,12 @@ def is_frustrated(texts: Sequence[str], scorer: Optional[Scorer] = None) -> bool
     return scores[-1] <= FRUSTRATED or (len(scores) == 2 and max(scores) <= UPSET)
 
 
+def recently_frustrated(texts: Sequence[str], window: int = 3, scorer: Optional[Scorer] = None) -> bool:
+    """Whether frustration showed in the last ``window`` messages (for a handoff's priority:
+    "yes please" to the offer of a human does not undo it)."""
+    return any(is_frustrated(texts[: len(texts) - back], scorer) for back in range(min(window, len(texts))))
+
+
 def trend(compounds: List[float]) -> str:
     """``improving``, ``declining``, ``stable`` or ``unknown``: the mean of the newest three
     scores against the three before."""

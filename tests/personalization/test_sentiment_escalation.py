@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from actions.orders import ActionShippingInfo
 from actions.support import ActionCoreFallback, ActionDefaultAskAffirmation, ActionHandoff
-from assistant.personalization.sentiment import analyse, is_frustrated, trend
+from assistant.personalization.sentiment import analyse, is_frustrated, recently_frustrated, trend
 from assistant.store import Store
 from assistant.store.conversation_models import Conversation
 from tests.actions.helpers import run_action, slot_values
@@ -28,6 +28,9 @@ def test_frustration_is_one_very_negative_message_or_two_negative_ones() -> None
     assert is_frustrated(["this is so annoying", "still broken and useless"])
     assert not is_frustrated(["this is annoying", "ok thanks, that helps"])
     assert not is_frustrated(["where is my order"]) and not is_frustrated([])
+    assert recently_frustrated([ANGRY, "yes please"]) and not recently_frustrated(
+        [ANGRY, "ok", "fine", "thanks"]
+    )
 
 
 def test_the_satisfaction_trend_follows_the_latest_scores() -> None:
