@@ -3,12 +3,13 @@ names (a customer's id, or the id of a customer's account), and the session rese
 
 from __future__ import annotations
 
+import json
 from typing import Any, Dict
 
 import sqlalchemy as sa
 
 from admin_api.context import Services
-from admin_api.errors import NotFoundError
+from admin_api.errors import NotFoundError, ValidationFailed
 from assistant.memory.context import session_identity
 from assistant.memory.store import owner
 from assistant.memory.summary import last_session, summarise_session
@@ -45,3 +46,15 @@ def summarise_before_reset(services: Services, events: list) -> Dict[str, Any]:
     if customer_id is None:
         return {}
     return summarise_session(services.memories, customer_id, session)
+
+
+def storable(value: Any, field: str) -> Any:
+    """``value`` when a database can keep it as JSON (no NUL, no lone surrogate, keys too)."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "\x00"
+    if "\x00" in text or "\\u0000" in text:
+        raise ValidationFailed([{"field": field, "message": "contains characters that cannot be stored"}])
+    return value

@@ -12,7 +12,7 @@ from sanic.response import HTTPResponse
 from admin_api.blueprints.access import MEMORY_READ, MEMORY_WRITE
 from admin_api.envelope import pagination
 from admin_api.errors import NotFoundError
-from admin_api.memory_service import resolve_customer
+from admin_api.memory_service import resolve_customer, storable
 from admin_api.routing import Call, endpoint
 from admin_api.schemas import PAGE_QUERY, Schema, obj, string
 from assistant.memory.store import TYPES, parse_memory_id
@@ -50,6 +50,7 @@ def blueprint() -> Blueprint:
               access=MEMORY_WRITE, body=CREATE, status=201)  # fmt: skip
     async def store_memory(call: Call) -> HTTPResponse:
         s, b = call.services, call.body
+        storable(b["value"], "value")
         customer_id = await s.run(resolve_customer, s.store, b["userId"])
         meta = b.get("metadata") or {}
         item = await s.run(s.memories.remember, customer_id, b["key"], b["value"], type=b.get("type", "long_term"),
@@ -75,6 +76,7 @@ def blueprint() -> Blueprint:
               access=MEMORY_WRITE, body=UPDATE)  # fmt: skip
     async def update_memory(call: Call) -> HTTPResponse:
         s = call.services
+        storable(call.body.get("value"), "value")
         item = await s.run(s.memories.update, _memory_id(call), _changes(call.body))
         return call.ok(item.public())
 

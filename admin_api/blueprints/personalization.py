@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse
 
 from admin_api.blueprints.access import PERSONALIZATION_READ, PERSONALIZATION_WRITE
 from admin_api.errors import ValidationFailed
-from admin_api.memory_service import resolve_customer
+from admin_api.memory_service import resolve_customer, storable
 from admin_api.routing import Call, endpoint
 from admin_api.schemas import array, boolean, integer, obj, string
 from admin_api.validation import optional_datetime
@@ -64,8 +64,12 @@ def blueprint() -> Blueprint:
     async def behavior_event(call: Call) -> HTTPResponse:
         """``event_data.intent`` and ``event_data.sentiment_score`` (-1..1) feed the profile."""
         s, b = call.services, call.body
+        storable(b.get("event_data"), "event_data")
         customer_id = await s.run(resolve_customer, s.store, b["user_id"])
-        when = optional_datetime(b.get("timestamp"))
+        try:
+            when = optional_datetime(b.get("timestamp"))
+        except ValueError as exc:
+            raise ValidationFailed([{"field": "timestamp", "message": str(exc)}]) from exc
         view = await s.run(profiles.record_event, s.store, customer_id, b["event_type"], b.get("event_data") or {},
                            b.get("session_id"), when)  # fmt: skip
         return call.ok(view, 201)
@@ -76,6 +80,7 @@ def blueprint() -> Blueprint:
         """Rules are ``{field, operator, value}`` (or nested ``{rules, logic}`` groups) joined by
         ``logic`` (AND, OR); operators: =, !=, >, >=, <, <=, in, not_in, contains."""
         s, b = call.services, call.body
+        storable(b["criteria"], "criteria")
         try:
             segments.check_criteria(b["criteria"])
         except ValueError as exc:

@@ -23,7 +23,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
                     max_leaves=6)  # fmt: skip
 EXAMPLES = 12
-SLOTS = 44  # at least the number of operations (a test below says when to raise it)
+SLOTS = 56  # at least the number of operations (a test below says when to raise it)
 REACHED: Dict[str, set] = {}  # operation -> statuses seen
 
 
@@ -90,7 +90,9 @@ def id_pool(stack_api: StackApi) -> List[str]:
     api = stack_api.api
     started = api.customer.post("/api/chat/conversations", {"title": "fuzz"}).json()["data"]["id"]
     protected = {api.accounts[e].id for e in (ADMIN_EMAIL, AGENT_EMAIL, JANE_EMAIL)}
-    return [started, "nobody", "chat-0", "x" * 255] + [i for i in ("customer-1",) if i not in protected]
+    return [started, "nobody", "chat-0", "x" * 255, "1", "mem-1"] + [
+        i for i in ("customer-1",) if i not in protected
+    ]
 
 
 def test_every_endpoint_is_fuzzed(stack_api: StackApi) -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import uuid
 
 from tests.admin_api import events as ev
-from tests.admin_api.conftest import JANE_EMAIL, Api
+from tests.admin_api.conftest import JANE_EMAIL, Api, StackApi
 from tests.admin_api.server import data
 from tests.admin_api.test_auth import sign_up
+from tests.integration.conftest import say, texts
 
 
 def test_staff_store_read_change_and_delete_memories(api: Api) -> None:
@@ -125,3 +126,17 @@ def test_gdpr_export_has_the_memories_and_erase_removes_them(api: Api) -> None:
     audit = data(api.admin.post(f"/api/admin/users/{user['id']}/erase"))["audit"]
     assert audit["details"]["memories"] == 1 and audit["details"]["behavior_events"] == 1
     assert data(api.agent.get("/api/memory/memories", params={"user_id": cid})) == []
+
+
+def test_a_session_reset_goes_through_rasa_and_clears_the_context(stack_api: StackApi) -> None:
+    api, rasa = stack_api.api, stack_api.rasa
+    sender = f"it-{uuid.uuid4().hex[:10]}"
+    say(rasa, sender, "where is my order 48213?")
+    before = data(api.agent.get(f"/api/core/sessions/{sender}/context"))["context"]
+    assert before["intent"] == "order_status" and before["conversation_history"][0]["role"] == "user"
+    reset = data(api.agent.post(f"/api/core/sessions/{sender}/reset"))
+    assert reset == {"status": "success", "message": "Session context has been reset", "sessionId": sender,
+                     "remembered": []}  # fmt: skip
+    after = data(api.agent.get(f"/api/core/sessions/{sender}/context"))["context"]
+    assert after["conversation_history"] == [] and after["intent"] is None and after["entities"] == {}
+    assert "Hello" in texts(say(rasa, sender, "hello")) or "Hi" in texts(say(rasa, sender, "hi"))
