@@ -77,7 +77,8 @@ def summarise_previous_session(tracker: Tracker) -> Dict[str, Any]:
     if customer_id is None:
         return {}
     try:
-        return summarise_session(get_memories(), customer_id, last_session(tracker.events))
+        session = last_session(tracker.events)
+        return summarise_session(get_memories(), customer_id, session, conversation_id=tracker.sender_id)
     except StoreError:
         logger.warning("could not summarise the previous session of %s", tracker.sender_id, exc_info=True)
         return {}

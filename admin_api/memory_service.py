@@ -39,13 +39,13 @@ def session_events(services: Services, conversation_id: str) -> list:
     return events
 
 
-def summarise_before_reset(services: Services, events: list) -> Dict[str, Any]:
+def summarise_before_reset(services: Services, conversation_id: str, events: list) -> Dict[str, Any]:
     """The session about to be reset, into its verified customer's memory (nothing for others)."""
     session = last_session(events)
     customer_id = owner(session_identity(session))
     if customer_id is None:
         return {}
-    return summarise_session(services.memories, customer_id, session)
+    return summarise_session(services.memories, customer_id, session, conversation_id=conversation_id)
 
 
 def storable(value: Any, field: str) -> Any:

@@ -32,7 +32,7 @@ def blueprint() -> Blueprint:
         session. What the session showed about a verified customer is kept in their memory."""
         s, cid = call.services, call.params["session_id"]
         events = await s.run(session_events, s, cid)
-        written = await s.run(summarise_before_reset, s, events)
+        written = await s.run(summarise_before_reset, s, cid, events)
         await s.rasa.append_events(cid, [{"event": "restart"}])
         return call.ok({"status": "success", "message": "Session context has been reset", "sessionId": cid,
                         "remembered": sorted(written)})  # fmt: skip

@@ -22,6 +22,7 @@ Turn = Dict[str, str]  # {"role": "user"|"assistant", "content": ...}
 Summariser = Callable[[List[Turn]], Optional[str]]
 SHIPPING = re.compile(r"\b(express|standard|next[- ]day|overnight)\b", re.I)
 HANDOFF_ACTIONS = ("action_handoff", "action_default_fallback")
+KEPT_MARKS = 50  # conversations whose summarised sessions are remembered per customer
 
 
 @dataclass
@@ -120,13 +121,13 @@ def analyse_mood(compounds: List[float]) -> str:
 
 
 def summarise_session(memories: Memories, customer_id: int, events: Sequence[Mapping[str, Any]],
-                      summariser: Optional[Summariser] = None) -> Dict[str, Any]:  # fmt: skip
-    """Writes one session's facts into the customer's memories and profile (once per session:
-    a session already summarised, or one without a customer message, writes nothing)."""
+                      summariser: Optional[Summariser] = None, conversation_id: str = "") -> Dict[str, Any]:  # fmt: skip
+    """Writes one session's facts into the customer's memories and profile (once per session of
+    each conversation: one already summarised, or one without a customer message, writes nothing)."""
     facts = extract(events)
     known = memories.recall(customer_id)
-    done = known.get("last_summarised")
-    if not facts.user_texts or (done is not None and float(done.value or 0) >= facts.ended_at):
+    done = _summarised(known)
+    if not facts.user_texts or done.get(conversation_id, 0.0) >= facts.ended_at:
         return {}
     written: Dict[str, Any] = {"summary": _prose(facts, summariser)}
     memories.remember(customer_id, "last_session_summary", written["summary"], type="summary",
@@ -143,11 +144,19 @@ def summarise_session(memories: Memories, customer_id: int, events: Sequence[Map
         written["language"] = _write(memories, customer_id, "language", facts.language, 0.6)
     if facts.handed_over:
         written["open_issues"] = add_open_issue(memories, customer_id, {"kind": "handoff"}, known)
-    memories.remember(customer_id, "last_summarised", facts.ended_at, type="short_term", importance=0.1,
+    done = dict(list({**done, conversation_id: facts.ended_at}.items())[-KEPT_MARKS:])
+    memories.remember(customer_id, "summarised_sessions", done, type="short_term", importance=0.1,
                       source="session_summary")  # fmt: skip
     update_profile(memories.store, customer_id, topics=facts.topics, sentiments=facts.sentiments,
                    language=facts.language, style=detect_style(facts.user_texts), new_session=True)  # fmt: skip
     return written
+
+
+def _summarised(known: Mapping[str, Any]) -> Dict[str, float]:
+    """When each conversation's last summarised session ended."""
+    item = known.get("summarised_sessions")
+    value = item.value if item is not None else None
+    return {str(k): float(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def _write(memories: Memories, customer_id: int, key: str, value: Any, importance: float) -> Any:
