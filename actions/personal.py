@@ -121,5 +121,7 @@ def welcome(customer_id: Optional[int], language: Optional[str] = None) -> Dict[
         memories.remember(customer_id, "name", values["customer_name"], importance=0.9, source="account")
     if language in LANGUAGES and (known.get("language") is None or known["language"].value != language):
         memories.remember(customer_id, "language", language, importance=0.6, source="channel")
+        first_time = values["persona"] is None
         values = personal_slot_values(customer_id)
+        values["persona"] = None if first_time else values["persona"]  # what we just wrote is no past
     return values
