@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from assistant.memory.store import Memories
-from assistant.personalization.profile import TOPIC_OF_INTENT, detect_language, detect_style, update_profile
+from assistant.personalization.profile import (
+    TOPIC_OF_INTENT,
+    assign_segments,
+    detect_language,
+    detect_style,
+    store_event,
+    update_profile,
+)
 from assistant.personalization.sentiment import analyse
 
 logger = logging.getLogger(__name__)
@@ -149,6 +156,10 @@ def summarise_session(memories: Memories, customer_id: int, events: Sequence[Map
                       source="session_summary")  # fmt: skip
     update_profile(memories.store, customer_id, topics=facts.topics, sentiments=facts.sentiments,
                    language=facts.language, style=detect_style(facts.user_texts), new_session=True)  # fmt: skip
+    mood = analyse_mood(facts.sentiments)
+    store_event(memories.store, customer_id, "conversation_summary", {"topics": facts.topics, "mood": mood,
+                "orders": facts.order_ids, "handed_over": facts.handed_over}, session_id=conversation_id or None)  # fmt: skip
+    written["segments"] = assign_segments(memories.store, customer_id)
     return written
 
 

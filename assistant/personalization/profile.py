@@ -139,18 +139,34 @@ def record_event(store: Store, customer_id: int, event_type: str, event_data: Di
                  session_id: Optional[str] = None, when: Optional[datetime] = None) -> Dict[str, Any]:  # fmt: skip
     """Stores a behaviour event; its sentiment and intent feed the profile."""
     load_profile(store, customer_id)  # 404 for an unknown customer
-    with store.session() as s:
-        row = BehaviorEvent(customer_id=customer_id, event_type=event_type, event_data=event_data,
-                            session_id=session_id, created_at=when or utcnow())  # fmt: skip
-        s.add(row)
-        s.flush()
-        view = {"id": row.id, "user_id": str(customer_id), "event_type": event_type,
-                "event_data": event_data, "session_id": session_id, "timestamp": row.created_at.isoformat() + "Z"}  # fmt: skip
+    view = store_event(store, customer_id, event_type, event_data, session_id, when)
     topic = TOPIC_OF_INTENT.get(str(event_data.get("intent")))
     score = event_data.get("sentiment_score")
     update_profile(store, customer_id, topics={topic: 1} if topic else None,
                    sentiments=[float(score)] if isinstance(score, (int, float)) else None)  # fmt: skip
     return view
+
+
+def store_event(store: Store, customer_id: int, event_type: str, event_data: Dict[str, Any],
+                session_id: Optional[str] = None, when: Optional[datetime] = None) -> Dict[str, Any]:  # fmt: skip
+    """Stores a behaviour event as it is (the profile is not changed)."""
+    with store.session() as s:
+        row = BehaviorEvent(customer_id=customer_id, event_type=event_type, event_data=event_data,
+                            session_id=session_id, created_at=when or utcnow())  # fmt: skip
+        s.add(row)
+        s.flush()
+        return {"id": row.id, "user_id": str(customer_id), "event_type": event_type, "event_data": event_data,
+                "session_id": session_id, "timestamp": row.created_at.isoformat() + "Z"}  # fmt: skip
+
+
+def assign_segments(store: Store, customer_id: int) -> List[str]:
+    """Stores the segments the customer's profile falls in now (and returns their ids)."""
+    ids = [found["segment_id"] for found in segments_for(store, load_profile(store, customer_id).facts())]
+    with store.session() as s:
+        row = s.get(CustomerProfile, customer_id)
+        if row is not None:
+            row.segments = ids
+    return ids
 
 
 def profile_view(store: Store, profile: Profile) -> Dict[str, Any]:

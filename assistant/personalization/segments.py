@@ -28,7 +28,8 @@ OPERATORS: Dict[str, Callable[[Any, Any], bool]] = {
     "!=": lambda a, b: a != b,
     "in": lambda a, b: isinstance(b, list) and a in b,
     "not_in": lambda a, b: isinstance(b, list) and a not in b,
-    "contains": lambda a, b: (isinstance(a, list) and b in a) or (isinstance(a, str) and isinstance(b, str) and b in a),
+    "contains": lambda a, b: (isinstance(a, list) and b in a)
+    or (isinstance(a, str) and isinstance(b, str) and b in a),
     **{op: (lambda f: lambda a, b: _numbers(a, b) and f(a, b))(f) for op, f in _NUMERIC.items()},
 }
 BUILTIN: Dict[str, Dict[str, Any]] = {

@@ -4,6 +4,8 @@ and personalize the new session; a mere claim gets nothing remembered."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from actions.orders import ActionCheckOrderStatus, ActionShippingInfo
 from actions.services import get_memories
 from actions.session import ActionSessionStart
@@ -11,6 +13,7 @@ from actions.support import ActionLogComplaint
 from assistant.identity.permissions import IdentityState, Level
 from assistant.memory.summary import extract, rule_summary
 from assistant.store import Store
+from assistant.store.memory_models import BehaviorEvent, CustomerProfile
 from tests.actions.helpers import run_action, slot_values
 from tests.actions.test_verification import signed
 from tests.conftest import make_tracker
@@ -53,6 +56,12 @@ def test_a_finished_session_goes_into_memory_and_the_next_one_is_personal(store:
     assert known["last_order"] == {"order_id": "48213"} and known["preferred_shipping"] == "express"
     assert known["open_issues"] == [{"kind": "handoff"}] and known["name"] == "Jane"
     assert "48213" in known["last_session_summary"]
+    with store.session() as s:
+        profile = s.get(CustomerProfile, JANE)
+        assert profile.sessions == 1 and profile.topics == {"orders": 1, "shipping": 1}
+        assert "premium_customers" in profile.segments
+        summary = s.scalars(sa.select(BehaviorEvent).where(BehaviorEvent.customer_id == JANE)).one()
+        assert summary.event_type == "conversation_summary" and summary.event_data["handed_over"] is True
     slots = slot_values(events)
     assert slots["customer_name"] == "Jane" and slots["persona"] == "returning"
     assert slots["priority_support"] is True and slots["customer_tier"] == "premium"
