@@ -39,10 +39,6 @@ def personal_slot_values(customer_id: Optional[int]) -> Dict[str, Any]:
         return empty_slots()
 
 
-def personal_events(customer_id: Optional[int]) -> List[EventType]:
-    return [SlotSet(name, value) for name, value in personal_slot_values(customer_id).items()]
-
-
 def remember(tracker: Tracker, key: str, value: Any, importance: float = 0.5) -> bool:
     """Stores a memory for the conversation's verified customer; False when there is none."""
     customer_id = verified_customer(tracker)
