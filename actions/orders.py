@@ -7,6 +7,7 @@ claims to know hears the status, carrier and dates; anyone else is asked for pro
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
@@ -18,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions.forms import reset_flow_slots
 from actions.guards import OrderFormValidation, order_decision, order_in
 from actions.once import once_per_message
+from actions.personal import offer_human_if_frustrated, remember, remember_order
 from actions.services import get_store
 from actions.verification import refusal
 from assistant.identifiers import parse_order_id
@@ -30,6 +32,7 @@ SHIPPING_OPTIONS = (
     "($5.99, free over $50) and express 1-2 business days ($14.99). Orders placed before "
     "2 pm ship the same day."
 )
+SHIPPING_CHOICE = re.compile(r"\b(express|standard)\b", re.I)
 NEED_PROOF = (
     "For your privacy I can only share an order's details once I know it's yours: ask me "
     '"where is my order" and I\'ll check.'
@@ -102,8 +105,11 @@ class ActionCheckOrderStatus(Action):
         if order is None:
             dispatcher.utter_message(text="Sorry, I couldn't find that order any more.")
             return reset_flow_slots("order_id")
-        dispatcher.utter_message(text=order_answer(order, order_decision(tracker, "view_order", order)))
-        return reset_flow_slots()
+        decision = order_decision(tracker, "view_order", order)
+        dispatcher.utter_message(text=order_answer(order, decision))
+        if decision is Decision.ALLOW:
+            remember_order(tracker, order)
+        return reset_flow_slots() + offer_human_if_frustrated(dispatcher, tracker)
 
 
 class ValidateCancelOrderForm(OrderFormValidation):
@@ -163,6 +169,7 @@ class ActionCancelOrder(Action):
             text=f"Done: order {order.id} is cancelled. Your refund of ${order.total:.2f} goes back "
             "to your original payment method within 5-7 business days."
         )
+        remember_order(tracker, order)
         return reset_flow_slots()
 
 
@@ -176,12 +183,15 @@ class ActionShippingInfo(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        preference = SHIPPING_CHOICE.search(tracker.latest_message.get("text") or "")
+        if preference:
+            remember(tracker, "preferred_shipping", preference.group(1).lower(), importance=0.7)
         entity = next(tracker.get_latest_entity_values("order_id"), None)
         order_id = parse_order_id(entity or tracker.get_slot("order_id"))
         order = get_store().get_order(order_id) if order_id else None
         if order is None:
             dispatcher.utter_message(text=SHIPPING_OPTIONS)
-            return []
+            return offer_human_if_frustrated(dispatcher, tracker)
         decision = order_decision(tracker, "view_order", order)
         if decision is Decision.ALLOW and order.status == "processing":
             text = (f"Order {order.id} hasn't shipped yet; it should leave our warehouse within "
@@ -191,4 +201,6 @@ class ActionShippingInfo(Action):
         else:
             text = f"{SHIPPING_OPTIONS} {NEED_PROOF}"
         dispatcher.utter_message(text=text)
-        return []
+        if decision is Decision.ALLOW:
+            remember_order(tracker, order)
+        return offer_human_if_frustrated(dispatcher, tracker)

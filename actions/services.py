@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Optional
 
+from assistant.memory.cache import MemoryCache
+from assistant.memory.store import Memories
 from assistant.settings import Settings
 from assistant.settings import get_settings as _env_settings
 from assistant.store import Store, build_store
 
 _store: Optional[Store] = None
 _settings: Optional[Settings] = None
+_memories: Optional[Memories] = None
 
 
 def get_settings() -> Settings:
@@ -36,3 +39,11 @@ def use_store(store: Optional[Store]) -> None:
 def use_settings(settings: Optional[Settings]) -> None:
     global _settings
     _settings = settings
+
+
+def get_memories() -> Memories:
+    """Customers' memories in the store, cached in Redis when ``REDIS_URL`` is set."""
+    global _memories
+    if _memories is None or _memories.store is not get_store():
+        _memories = Memories(get_store(), MemoryCache.from_settings(get_settings()))
+    return _memories

@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions.forms import AbortableFormValidation, reset_flow_slots
 from actions.guards import account_holder
 from actions.once import once_per_message
+from actions.personal import frustrated, remember_issue, was_frustrated
 from actions.services import get_settings, get_store
 from assistant.conversations import handoff, waiting
 from assistant.identifiers import parse_rating
@@ -38,6 +39,10 @@ INTENT_LABELS = {
     "complaint": "make a complaint", "give_feedback": "give us feedback",
     "request_human": "talk to a person",
 }  # fmt: skip
+# Sentiment escalation (actions/personal.py): a frustrated customer is offered a person at once.
+FRUSTRATED_OFFER = ("I'm sorry this is frustrating. Would you like me to connect you with a member "
+                    "of our support team right away?")  # fmt: skip
+OFFER_BUTTONS = [{"title": "Yes, please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
 
 
 class ActionLogComplaint(Action):
@@ -62,6 +67,7 @@ class ActionLogComplaint(Action):
             text="I'm really sorry about this; that's not the experience we want you to have. "
             f"I've logged it as complaint {ticket.reference} so our team follows up."
         )
+        remember_issue(tracker, {"kind": "complaint", "reference": ticket.reference})
         return [SlotSet("human_offered", True)]
 
 
@@ -129,10 +135,18 @@ def hand_over(tracker: Tracker, reason: str, priority: Optional[str] = None) -> 
     """Queues the conversation for an agent (the one conversation model, assistant/conversations)
     and says where the customer stands: place and wait, or that no one is there right now."""
     store, customer = get_store(), account_holder(tracker)
+    priority = priority or handoff_priority(tracker)
     change = handoff.request_handoff(store, tracker.sender_id, reason, tracker.get_latest_input_channel(),
                                      customer.id if customer else None, priority)  # fmt: skip
     info = handoff.queue_info(store, change.conversation, get_settings(), utcnow())
     return waiting.handoff_notice(info)
+
+
+def handoff_priority(tracker: Tracker) -> Optional[str]:
+    """Priority handling: a frustrated customer, or a verified one on a premium tier."""
+    if was_frustrated(tracker) or tracker.get_slot("priority_support"):
+        return "high"
+    return None
 
 
 def _was_complaint(tracker: Tracker) -> bool:
@@ -189,6 +203,11 @@ class ActionDefaultAskAffirmation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        if frustrated(tracker):
+            dispatcher.utter_message(text=FRUSTRATED_OFFER, buttons=[
+                {"title": "Yes, connect me", "payload": "/request_human"},
+                {"title": "No, I'll rephrase", "payload": "/deny"}])  # fmt: skip
+            return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [i["name"] for i in ranking if i.get("name") in INTENT_LABELS]
         if not candidates:
@@ -230,6 +249,14 @@ class ActionCoreFallback(Action):
             return ended + [
                 ActionExecuted("action_listen"),
                 UserUttered(f"/{suggested}", parse_data=as_requested),
+            ]
+        if frustrated(tracker) and not tracker.get_slot("human_offered"):
+            dispatcher.utter_message(text=FRUSTRATED_OFFER, buttons=OFFER_BUTTONS)
+            return [
+                UserUtteranceReverted(),
+                *ended,
+                SlotSet("human_offered", True),
+                FollowupAction("action_listen"),
             ]
         dispatcher.utter_message(response="utter_ask_rephrase")
         return [UserUtteranceReverted(), *ended, FollowupAction("action_listen")]

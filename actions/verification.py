@@ -214,7 +214,9 @@ class GuardedFormValidation(AbortableFormValidation):
         if claim is not None and claim.linkable and claim.external_id:
             links.link(get_store(), claim.channel, claim.external_id, customer_id, "code")
         dispatcher.utter_message(text="Thanks, that's the right code: you're verified for this conversation.")
-        return {CODE_SLOT: "verified", **identity_slots(state)}
+        from actions.personal import welcome  # here: actions.personal builds on this module
+
+        return {CODE_SLOT: "verified", **identity_slots(state), **welcome(customer_id)}
 
 
 def refusal(permission: str) -> str:

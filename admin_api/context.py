@@ -18,6 +18,8 @@ from admin_api.security import principal as principals
 from assistant.conversations.sync import sync
 from assistant.conversations.tracker_events import TrackerEvents
 from assistant.identity.secret import identity_secret
+from assistant.memory.cache import MemoryCache
+from assistant.memory.store import Memories
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.store.account_models import Account
@@ -36,6 +38,14 @@ class Services:
     jwt_secret: str
     sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _presence: Dict[str, float] = field(default_factory=dict)
+    _memories: Optional[Memories] = None
+
+    @property
+    def memories(self) -> Memories:
+        """Customers' memories (assistant/memory), through the Redis cache when configured."""
+        if self._memories is None:
+            self._memories = Memories(self.store, MemoryCache.from_settings(self.settings))
+        return self._memories
 
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Runs blocking ``function`` in a worker thread."""

@@ -4,8 +4,8 @@ Erasure removes the account and its sessions, the customer's profile (the store'
 is anonymised: orders stay for the books, without their delivery address), the web logins
 linked to them, their conversations with every tracker event, notes and status history, what
 the assistant recorded in those conversations (feedback, codes, effects, handoffs), e-mails
-to the address, and ticket texts. There are no memories yet (no memory module): the audit
-record says so. The audit record keeps who erased whom and when, with the ids and a SHA-256
+to the address, ticket texts, and the customer's memories, personalization profile and
+behaviour events (with the memory cache in Redis). The audit record keeps who erased whom and when, with the ids and a SHA-256
 of the address only. Tracker events go first: a failure part-way leaves the request to run
 again (everything it does can be done twice)."""
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,9 +22,11 @@ from admin_api.errors import ApiError, NotFoundError
 from admin_api.security.principal import Principal
 from admin_api.security.tokens import sha256
 from assistant.conversations.tracker_events import TrackerEvents
+from assistant.memory.cache import MemoryCache
 from assistant.store import Store
 from assistant.store.account_models import Account, GdprAudit, LoginFailure, RefreshToken, RevokedToken
 from assistant.store.conversation_models import Conversation, ConversationNote, ConversationStatusChange
+from assistant.store.memory_models import BehaviorEvent, CustomerProfile, Memory
 from assistant.store.models import (
     AccountToken,
     ChannelIdentity,
@@ -55,7 +57,8 @@ BY_CONVERSATION = (EffectRecord, Feedback, FailedAttempt, VerificationCode, Hand
                    ConversationStatusChange)  # fmt: skip
 
 
-def erase(store: Store, tracker: TrackerEvents, actor: Principal, user_id: str) -> Dict[str, Any]:
+def erase(store: Store, tracker: TrackerEvents, actor: Principal, user_id: str,
+          cache: Optional[MemoryCache] = None) -> Dict[str, Any]:  # fmt: skip
     account = _account(store, user_id)
     if account.id == actor.id:
         raise ApiError("You cannot erase yourself", code="SELF_CHANGE_NOT_ALLOWED", status=409)
@@ -63,10 +66,14 @@ def erase(store: Store, tracker: TrackerEvents, actor: Principal, user_id: str) 
     events = tracker.delete(conversations)
     with store.transaction() as s:
         counts = {"tracker_events": events, "conversations": len(conversations), "memories": 0}
+        if account.customer_id is not None:
+            counts.update(_erase_memories(s, account.customer_id))
         counts.update(_erase_conversations(s, conversations))
         if account.customer_id is not None:
             counts.update(_erase_customer(s, account.customer_id, account.email))
         _erase_account(s, account)
+        if account.customer_id is not None and cache is not None:
+            store.after_commit(lambda: cache.drop(account.customer_id))
         audit = GdprAudit(action="erase", actor_id=actor.id, actor_role=actor.role, subject_account_id=account.id,
                           subject_customer_id=account.customer_id, subject_email_sha256=sha256(account.email),
                           details=counts)  # fmt: skip
@@ -169,6 +176,15 @@ def _erase_customer(s: Session, customer_id: int, email: str) -> Dict[str, int]:
     return {"emails": int(mails.rowcount or 0), "customer_anonymised": 1 if customer is not None else 0}
 
 
+def _erase_memories(s: Session, customer_id: int) -> Dict[str, int]:
+    """The customer's memories, profile and behaviour events (the cache entry goes after commit)."""
+    counts = {}
+    for model, key in ((Memory, "memories"), (CustomerProfile, "personalization_profiles"),
+                       (BehaviorEvent, "behavior_events")):  # fmt: skip
+        counts[key] = int(s.execute(sa.delete(model).where(model.customer_id == customer_id)).rowcount or 0)
+    return counts
+
+
 def _erase_account(s: Session, account: Account) -> None:
     s.execute(sa.delete(RefreshToken).where(RefreshToken.account_id == account.id))
     s.execute(sa.delete(RevokedToken).where(RevokedToken.account_id == account.id))
@@ -197,7 +213,9 @@ def _customer_data(s: Session, customer_id: int, email: str) -> Dict[str, Any]:
         "tickets": rows(Ticket, Ticket.customer_id == customer_id),
         "channel_identities": rows(ChannelIdentity, ChannelIdentity.customer_id == customer_id),
         "emails": rows(OutboundEmail, OutboundEmail.to_address == (customer.email if customer else email)),
-        "memories": [],
+        "memories": rows(Memory, Memory.customer_id == customer_id),
+        "personalization_profile": rows(CustomerProfile, CustomerProfile.customer_id == customer_id),
+        "behavior_events": rows(BehaviorEvent, BehaviorEvent.customer_id == customer_id),
     }
 
 

@@ -141,6 +141,11 @@ class Settings:
     queue_notice_seconds: int = 120
     minutes_per_customer: int = 4
     agent_presence_minutes: int = 10
+    # Long-term memory (assistant/memory): its Redis cache (with REDIS_URL) and how long a
+    # conversation is silent before it is summarised into memory.
+    memory_cache_prefix: str = "memory"
+    memory_cache_seconds: int = 3600
+    memory_idle_minutes: int = 60
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -161,7 +166,8 @@ class Settings:
         _check_positive(self, ("admin_api_port", "access_token_minutes", "refresh_token_days",
                                "login_failures_per_account", "login_failures_per_ip",
                                "login_window_minutes", "rasa_timeout_seconds", "queue_notice_seconds",
-                               "minutes_per_customer", "agent_presence_minutes"))  # fmt: skip
+                               "minutes_per_customer", "agent_presence_minutes",
+                               "memory_cache_seconds", "memory_idle_minutes"))  # fmt: skip
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:
             raise ConfigError("WEBCHAT_JWT_SECRET must be at least 32 characters (HS256)")
         _check_scheme("RASA_URL", self.rasa_url, ("http", "https"))
@@ -200,6 +206,9 @@ class Settings:
             rest_max_body_bytes=_int(env, "REST_MAX_BODY_BYTES", cls.rest_max_body_bytes),
             action_server_host=env.get("SANIC_HOST") or cls.action_server_host,
             whatsapp=WhatsAppSettings.from_env(env),
+            memory_cache_prefix=env.get("MEMORY_CACHE_PREFIX", cls.memory_cache_prefix),
+            memory_cache_seconds=_int(env, "MEMORY_CACHE_SECONDS", cls.memory_cache_seconds),
+            memory_idle_minutes=_int(env, "MEMORY_IDLE_MINUTES", cls.memory_idle_minutes),
             **_admin_api_settings(env),
         )
 

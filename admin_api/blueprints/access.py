@@ -13,3 +13,6 @@ USERS_WRITE = Access(frozenset({"admin"}), "users:write")
 GDPR = Access(frozenset({"admin"}), "gdpr")
 STAFF_READ = Access(frozenset({"admin", "agent"}), "conversations:read")
 STAFF_WRITE = Access(frozenset({"admin", "agent"}), "conversations:write")
+# Memory, sessions and personalization (issue 13): staff, and keys with the conversations' scopes.
+MEMORY_READ = SESSIONS_READ = PERSONALIZATION_READ = STAFF_READ
+MEMORY_WRITE = SESSIONS_WRITE = PERSONALIZATION_WRITE = STAFF_WRITE

@@ -75,7 +75,9 @@ def blueprint() -> Blueprint:
         in them; leaves an audit record (who erased whom, when)."""
         s = call.services
         await s.synced()
-        audit = await s.run(gdpr.erase, s.store, s.tracker, call.principal, call.params["user_id"])
+        audit = await s.run(
+            gdpr.erase, s.store, s.tracker, call.principal, call.params["user_id"], s.memories.cache
+        )
         return call.ok({"erased": True, "audit": audit})
 
     @endpoint(bp, "GET", "/api/admin/users/<user_id:str>/export", summary="GDPR: everything stored about a person",

@@ -91,6 +91,13 @@ class TrackerEvents:
         entries = (entry(row) for row in self._rows(query))
         return [e for e in entries if e is not None]
 
+    def events(self, sender_id: str) -> List[Dict[str, Any]]:
+        """The conversation's events as Rasa stores them (its event dicts), oldest first."""
+        if not self.available():
+            return []
+        query = sa.select(EVENTS).where(EVENTS.c.sender_id == sender_id).order_by(EVENTS.c.id)
+        return [{"timestamp": row.timestamp, **row.data, "event": row.type_name} for row in self._rows(query)]
+
     def messages(self, sender_id: str, page: int, limit: int) -> Tuple[List[Dict[str, Any]], int]:
         """One page of the conversation's messages (oldest first) and how many there are."""
         if not self.available():

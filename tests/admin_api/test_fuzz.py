@@ -91,7 +91,9 @@ def id_pool(stack_api: StackApi) -> List[str]:
     api = stack_api.api
     started = api.customer.post("/api/chat/conversations", {"title": "fuzz"}).json()["data"]["id"]
     protected = {api.accounts[e].id for e in (ADMIN_EMAIL, AGENT_EMAIL, JANE_EMAIL)}
-    return [started, "nobody", "chat-0", "x" * 255] + [i for i in ("customer-1",) if i not in protected]
+    return [started, "nobody", "chat-0", "x" * 255, "1", "mem-1"] + [
+        i for i in ("customer-1",) if i not in protected
+    ]
 
 
 def declared_operations() -> List[Tuple[str, str]]:

@@ -69,6 +69,18 @@ EXPECTED: Dict[Tuple[str, str], str] = {
     ("DELETE", "/api/chat/conversations/<conversation_id:str>"): CUSTOMERS,
     ("GET", "/api/chat/conversations/<conversation_id:str>/messages"): CUSTOMERS,
     ("POST", "/api/chat/conversations/<conversation_id:str>/messages"): CUSTOMERS,
+    ("GET", "/api/memory/memories"): STAFF_READ,
+    ("POST", "/api/memory/memories"): STAFF_WRITE,
+    ("GET", "/api/memory/memories/<memory_id:str>"): STAFF_READ,
+    ("PUT", "/api/memory/memories/<memory_id:str>"): STAFF_WRITE,
+    ("DELETE", "/api/memory/memories/<memory_id:str>"): STAFF_WRITE,
+    ("GET", "/api/core/sessions/<session_id:str>/context"): STAFF_READ,
+    ("POST", "/api/core/sessions/<session_id:str>/reset"): STAFF_WRITE,
+    ("GET", "/api/personalization/user-profile/<user_id:str>"): STAFF_READ,
+    ("POST", "/api/personalization/recommendations"): STAFF_READ,
+    ("POST", "/api/personalization/behavior-event"): STAFF_WRITE,
+    ("POST", "/api/personalization/segmentation"): STAFF_WRITE,
+    ("GET", "/api/personalization/segments"): STAFF_READ,
 }
 ROLES = {SIGNED_IN: {"customer", "agent", "admin"}, CUSTOMERS: {"customer"}, ADMINS: {"admin"},
          USERS_READ: {"admin"}, USERS_WRITE: {"admin"}, GDPR: {"admin"},
@@ -124,7 +136,8 @@ def test_every_endpoint_answers_each_caller_as_it_should(
     client, wrong = callers[caller], []
     for (method, path), rule in EXPECTED.items():
         url = path.replace("<user_id:str>", "nobody").replace("<key_id:str>", "nokey")
-        url = url.replace("<conversation_id:str>", "no-such-conversation")
+        url = url.replace("<conversation_id:str>", "no-such-conversation").replace("<memory_id:str>", "mem-0")
+        url = url.replace("<session_id:str>", "no-such-session")
         body = {"__not_a_field__": 1} if method in ("POST", "PUT") else None
         status = client.call(method, url, body).status_code
         want = expected(rule, caller)

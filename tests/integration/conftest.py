@@ -124,7 +124,8 @@ def stack(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     store.engine.dispose()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": pg_database,
            "REDIS_URL": REDIS_URL, "REDIS_LOCK_PREFIX": f"t{uuid.uuid4().hex[:8]}",
-           "ASSISTANT_VAR_DIR": str(workdir), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}  # fmt: skip
+           "ASSISTANT_VAR_DIR": str(workdir), "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+           "MEMORY_CACHE_PREFIX": f"mem{uuid.uuid4().hex[:8]}"}  # fmt: skip
     actions = start_action_server(env, workdir)
     stack = Stack(env=env, workdir=workdir, action_url=actions.url, servers=[actions])
     yield stack

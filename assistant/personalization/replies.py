@@ -1,0 +1,64 @@
+"""How personalization changes replies: the values of the domain's personal slots for a
+verified customer. They only pick and fill response variations (domain.yml): a returning
+customer's greeting by name (in their language and tone), the priority offer of a human for
+premium tiers, the last order offered first when asked for an order number.
+
+Hook for rephrasing to the customer's style (an LLM): :func:`styled` takes a ``rephraser``;
+without one the template's text stays as written."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Optional
+
+from assistant.memory.store import Memories, MemoryItem
+from assistant.personalization.profile import Profile, load_profile
+
+PERSONAL_SLOTS = ("customer_name", "persona", "customer_tier", "priority_support", "last_order_id",
+                  "has_last_order", "language")  # fmt: skip
+Rephraser = Callable[[str, str], Optional[str]]  # (text, style) -> rephrased text
+
+
+def empty_slots() -> Dict[str, Any]:
+    """The personal slots of a conversation with no verified customer."""
+    return {name: None for name in PERSONAL_SLOTS}
+
+
+def personal_slots(memories: Memories, customer_id: int) -> Dict[str, Any]:
+    """The personal slots of a verified customer, from their profile and memories."""
+    profile = load_profile(memories.store, customer_id)
+    known = memories.recall(customer_id)
+    name = _text(known.get("name")) or profile.first_name
+    language = _text(known.get("language")) or profile.language
+    last_order = known.get("last_order")
+    order_id = last_order.value.get("order_id") if last_order and isinstance(last_order.value, dict) else None
+    return {"customer_name": name, "persona": persona(profile, language, returning(profile, known)),
+            "customer_tier": profile.tier, "priority_support": profile.priority_support,
+            "last_order_id": str(order_id) if order_id else None, "has_last_order": bool(order_id),
+            "language": language}  # fmt: skip
+
+
+def returning(profile: Profile, known: Dict[str, MemoryItem]) -> bool:
+    """A customer we have met before: a finished session, or anything remembered about them."""
+    return profile.sessions > 0 or bool(known)
+
+
+def persona(profile: Profile, language: str, is_returning: bool) -> Optional[str]:
+    """Which greeting variation fits: ``returning`` with the language or tone, or None."""
+    if not is_returning:
+        return None
+    if language in ("es", "de", "fr"):
+        return f"returning_{language}"
+    if profile.communication_style in ("formal", "casual"):
+        return f"returning_{profile.communication_style}"
+    return "returning"
+
+
+def styled(text: str, style: str, rephraser: Optional[Rephraser] = None) -> str:
+    """``text`` in the customer's style when a rephraser is given (else unchanged)."""
+    if rephraser is None:
+        return text
+    return rephraser(text, style) or text
+
+
+def _text(item: Optional[MemoryItem]) -> Optional[str]:
+    return item.value if item is not None and isinstance(item.value, str) and item.value else None
