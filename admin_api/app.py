@@ -11,8 +11,18 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse
 
-from admin_api.blueprints import (api_keys, auth, chat, conversations, docs, export, handoff, health,
-                                  system_settings, users)  # fmt: skip
+from admin_api.blueprints import (
+    api_keys,
+    auth,
+    chat,
+    conversations,
+    docs,
+    export,
+    handoff,
+    health,
+    system_settings,  # fmt: skip
+    users,
+)
 from admin_api.context import Services
 from admin_api.envelope import request_id
 from admin_api.errors import handle_error

@@ -15,7 +15,15 @@ from admin_api.blueprints.access import PUBLIC
 from admin_api.envelope import ErrorBody, failure
 from admin_api.metrics import CONTENT_TYPE
 from admin_api.routing import Call, endpoint
-from assistant.health import LIVENESS, Probe, database_probe, http_probe, readiness_report, redis_probe, run_checks
+from assistant.health import (
+    LIVENESS,
+    Probe,
+    database_probe,
+    http_probe,
+    readiness_report,
+    redis_probe,
+    run_checks,
+)
 from assistant.settings import Settings
 
 

@@ -48,8 +48,7 @@ def stream(engine: sa.engine.Engine, statement: Any) -> Iterator[Any]:
     """The statement's rows, fetched ``BATCH`` at a time through a server-side cursor."""
     with engine.connect() as connection:
         result = connection.execution_options(stream_results=True, max_row_buffer=BATCH).execute(statement)
-        for row in result.yield_per(BATCH):
-            yield row
+        yield from result.yield_per(BATCH)
 
 
 def iso(moment: Optional[datetime]) -> Optional[str]:

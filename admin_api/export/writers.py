@@ -45,7 +45,7 @@ def write_ndjson(header: Sequence[str], rows: Iterable[Row]) -> Iterator[bytes]:
     """One JSON object per line."""
     buffer = io.StringIO()
     for row in rows:
-        buffer.write(_json(dict(zip(header, row))) + "\n")
+        buffer.write(_json(dict(zip(header, row, strict=False))) + "\n")
         if buffer.tell() >= CHUNK_BYTES:
             yield _drain(buffer)
     yield _drain(buffer)
@@ -57,7 +57,7 @@ def write_json(header: Sequence[str], rows: Iterable[Row]) -> Iterator[bytes]:
     buffer.write("[")
     separator = "\n"
     for row in rows:
-        buffer.write(separator + _json(dict(zip(header, row))))
+        buffer.write(separator + _json(dict(zip(header, row, strict=False))))
         separator = ",\n"
         if buffer.tell() >= CHUNK_BYTES:
             yield _drain(buffer)
