@@ -27,10 +27,14 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter("admin_api_requests", "Requests answered", ["method", "route", "status"], registry=r)
+        self.requests = Counter(
+            "admin_api_requests", "Requests answered", ["method", "route", "status"], registry=r
+        )
         self.latency = Histogram("admin_api_request_duration_seconds", "Time to the answer's first byte",
                                  ["method", "route"], buckets=BUCKETS, registry=r)  # fmt: skip
-        self.conversations = Gauge("assistant_conversations", "Conversations by status", ["status"], registry=r)
+        self.conversations = Gauge(
+            "assistant_conversations", "Conversations by status", ["status"], registry=r
+        )
         self.queue = Gauge("assistant_handoff_queue_length", "Conversations waiting for an agent", registry=r)
         self.accounts = Gauge("admin_api_accounts", "Accounts by role", ["role"], registry=r)
         self.exports = Gauge("admin_api_export_jobs", "Export jobs by status", ["status"], registry=r)
@@ -51,7 +55,9 @@ class Metrics:
             by_status = dict(s.execute(sa.select(Conversation.status, sa.func.count())
                                        .where(Conversation.deleted_at.is_(None)).group_by(Conversation.status)).all())  # fmt: skip
             roles = dict(s.execute(sa.select(Account.role, sa.func.count()).group_by(Account.role)).all())
-            jobs = dict(s.execute(sa.select(ExportJob.status, sa.func.count()).group_by(ExportJob.status)).all())
+            jobs = dict(
+                s.execute(sa.select(ExportJob.status, sa.func.count()).group_by(ExportJob.status)).all()
+            )
         _set(self.conversations, by_status)
         self.queue.set(by_status.get(WAITING, 0))
         _set(self.accounts, roles)

@@ -107,7 +107,9 @@ def _customer_id(tracker: Any) -> Optional[int]:
 async def shortened(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The replies with their texts cut to ``max_response_length`` (the REST webhook's)."""
     limit = (await asyncio.to_thread(current)).max_response_length
-    return [{**m, "text": truncate(m["text"], limit)} if isinstance(m.get("text"), str) else m for m in messages]
+    return [
+        {**m, "text": truncate(m["text"], limit)} if isinstance(m.get("text"), str) else m for m in messages
+    ]
 
 
 async def limited(text: str) -> str:

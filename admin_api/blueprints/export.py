@@ -5,7 +5,8 @@
 - ``POST /api/admin/export``: the same as a background job (202 with its id);
   ``GET /api/admin/export/<id>`` its status and download link, ``.../download`` the file.
 
-Admins, or API keys with the ``export`` scope. An ``analytics`` export is not offered here."""
+Admins, or API keys with the ``export`` scope. Conversations are brought up to date with the
+tracker store first (as the conversation listing does). No ``analytics`` kind is offered."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def blueprint() -> Blueprint:
         """The file is written in the background; poll ``GET /api/admin/export/<id>``."""
         query = requests.from_body(call.body)
         s = call.services
+        if call.body["type"] == "conversations":
+            await s.synced()
         job = await s.run(jobs.create, s.store, call.body["type"], call.body.get("format", "csv"), query,
                           call.principal.id)  # fmt: skip
         jobs.start(s.store, s.tracker.engine, s.settings.var_dir, job["export_id"])
@@ -56,6 +59,8 @@ def _stream_endpoint(bp: Blueprint, kind: sources.Kind) -> None:
     async def stream_export(call: Call) -> Optional[HTTPResponse]:
         """A date range, the kind's filters, a choice of columns; streamed row by row."""
         query = requests.from_query(kind, call.query)
+        if kind.name == "conversations":
+            await call.services.synced()
         writer, content_type, extension = writers.FORMATS[call.query.get("format", "csv")]
         engine = call.services.tracker.engine if kind.source == "tracker" else call.services.store.engine
 

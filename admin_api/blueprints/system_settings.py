@@ -19,8 +19,11 @@ BODY = obj(
     {
         "auto_reply_enabled": boolean("false: customers' messages go to the agents' queue"),
         "ai_confidence_threshold": THRESHOLD,
-        "max_response_length": integer(system_settings.MIN_RESPONSE_LENGTH, system_settings.MAX_RESPONSE_LENGTH,
-                                       "the bot's texts are cut to this many characters"),  # fmt: skip
+        "max_response_length": integer(
+            system_settings.MIN_RESPONSE_LENGTH,
+            system_settings.MAX_RESPONSE_LENGTH,
+            "the bot's texts are cut to this many characters",
+        ),  # fmt: skip
         "default_response_style": string(enum=system_settings.STYLES),
     }
 )

@@ -50,7 +50,9 @@ def file_of(store: Store, var_dir: Path, job_id: str) -> Path:
     """The finished file of the job; 409 while it is not done, 404 when it is gone."""
     job = get(store, job_id)
     if job["status"] != "done":
-        raise ApiError("The export is not ready", {"status": job["status"]}, code="EXPORT_NOT_READY", status=409)
+        raise ApiError(
+            "The export is not ready", {"status": job["status"]}, code="EXPORT_NOT_READY", status=409
+        )
     path = export_dir(var_dir) / job["file_name"]
     if not path.is_file():
         raise NotFoundError("The export's file is gone", {"id": job_id}, code="EXPORT_FILE_GONE")
@@ -94,7 +96,9 @@ def run(store: Store, tracker_engine: sa.engine.Engine, var_dir: Path, job_id: s
         partial.unlink(missing_ok=True)
         _finish(store, job_id, status="failed", error=f"{type(error).__name__}: {error}"[:500])
         return
-    _finish(store, job_id, status="done", row_count=counted.count, size_bytes=final.stat().st_size, file_name=name)
+    _finish(
+        store, job_id, status="done", row_count=counted.count, size_bytes=final.stat().st_size, file_name=name
+    )
 
 
 def _write(fmt: str, header: Any, rows: Iterable[Any], path: Path) -> None:
@@ -134,4 +138,3 @@ class _Counted:
         for row in self._rows:
             self.count += 1
             yield row
-

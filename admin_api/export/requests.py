@@ -18,7 +18,9 @@ FILTER_NAMES = sorted({name for kind in KINDS.values() for name in kind.filters}
 
 def query_schema(kind: Kind) -> Dict[str, Schema]:
     """The GET export's query parameters of ``kind``."""
-    filters = {name: string(enum=allowed) if allowed else string(1, 255) for name, allowed in kind.filters.items()}
+    filters = {
+        name: string(enum=allowed) if allowed else string(1, 255) for name, allowed in kind.filters.items()
+    }
     return {"format": FORMAT, "date_from": string(fmt="date-time"), "date_to": string(fmt="date-time"),
             "columns": string(1, 1000, pattern=r"^[a-z_]+(,[a-z_]+)*$",
                               description=f"comma-separated, any of: {', '.join(kind.columns)}"),
@@ -58,13 +60,17 @@ def checked(
     errors: List[Dict[str, str]] = []
     unknown = [c for c in columns if c not in kind.columns]
     if unknown:
-        errors.append({"field": "columns", "message": f"unknown columns {unknown[:5]}; any of {list(kind.columns)}"})
+        errors.append(
+            {"field": "columns", "message": f"unknown columns {unknown[:5]}; any of {list(kind.columns)}"}
+        )
     if len(set(columns)) != len(columns):
         errors.append({"field": "columns", "message": "a column is named twice"})
     for name, value in filters.items():
         allowed = kind.filters.get(name)
         if allowed is None:
-            errors.append({"field": f"filters.{name}", "message": f"{kind.name} cannot be filtered by {name}"})
+            errors.append(
+                {"field": f"filters.{name}", "message": f"{kind.name} cannot be filtered by {name}"}
+            )
         elif allowed and value not in allowed:
             errors.append({"field": f"filters.{name}", "message": f"must be one of {list(allowed)}"})
     if date_from is not None and date_to is not None and date_from > date_to:
