@@ -66,7 +66,9 @@ class Services:
         try:
             request.ctx.rate_limit = await self.limiter.hit(caller)
         except TooManyRequests as error:
-            request.ctx.rate_limit = Quota(self.limiter.limit, 0, int(error.details["reset_at"]), self.limiter.window)
+            request.ctx.rate_limit = Quota(
+                self.limiter.limit, 0, int(error.details["reset_at"]), self.limiter.window
+            )
             raise
 
     async def synced(self) -> None:

@@ -83,7 +83,9 @@ class Quota:
 class RateLimiter:
     """Fixed-window request counters per caller, in Redis (``redis_url``) or in memory."""
 
-    def __init__(self, limit: int, window: int, redis_url: Optional[str] = None, prefix: str = "ratelimit") -> None:
+    def __init__(
+        self, limit: int, window: int, redis_url: Optional[str] = None, prefix: str = "ratelimit"
+    ) -> None:
         self.limit, self.window, self.prefix = limit, window, prefix
         self._redis = None
         if redis_url:

@@ -32,12 +32,12 @@ def server(settings: Any, **changes: Any) -> Iterator[ApiServer]:
 
 
 def test_health_reports_each_dependency_and_the_ones_down(api: Api) -> None:
-    with server(api.settings, rasa_url=DOWN, action_server_url=DOWN, redis_url="redis://127.0.0.1:9/0") as down:
-        answer = Client(down.url).get("/health")
-        assert answer.status_code == 503 and answer.headers["Retry-After"]
-        error = answer.json()["error"]
-        assert error["code"] == "SERVICE_UNAVAILABLE" and error["details"]["status"] == "degraded"
-        checks = error["details"]["checks"]
+    with server(
+        api.settings, rasa_url=DOWN, action_server_url=DOWN, redis_url="redis://127.0.0.1:9/0"
+    ) as down:
+        report = data(Client(down.url).get("/health"))
+        assert report["status"] == "degraded"
+        checks = report["checks"]
         assert checks["database"]["ok"] is True
         assert {name: checks[name]["ok"] for name in ("redis", "rasa_server", "action_server")} == {
             "redis": False, "rasa_server": False, "action_server": False}  # fmt: skip
@@ -48,14 +48,16 @@ def test_health_reports_each_dependency_and_the_ones_down(api: Api) -> None:
 
 
 def test_without_redis_it_is_reported_as_not_configured(api: Api) -> None:
-    checks = api.anonymous.get("/health").json()["error"]["details"]["checks"]
+    checks = data(api.anonymous.get("/health"))["checks"]
     assert checks["redis"] == {"ok": True, "configured": False} and checks["database"]["ok"] is True
     assert data(api.anonymous.get("/api/health/ready"))["status"] == "ready"
 
 
 @pytest.mark.integration
 def test_health_with_every_dependency_up(stack_api: StackApi) -> None:
-    with server(stack_api.api.settings, action_server_url=stack_api.stack.action_url, redis_url=REDIS_URL) as up:
+    with server(
+        stack_api.api.settings, action_server_url=stack_api.stack.action_url, redis_url=REDIS_URL
+    ) as up:
         body = data(Client(up.url).get("/health"))
     assert body["status"] == "ok"
     assert {name: check["ok"] for name, check in body["checks"].items()} == {
@@ -72,7 +74,10 @@ def test_metrics_count_requests_by_route_and_status_and_show_the_domain(api: Api
     assert 'admin_api_requests_total{method="GET",route="/api/admin/settings",status="200"}' in text
     assert 'admin_api_requests_total{method="GET",route="/api/admin/settings",status="403"}' in text
     assert 'route="unmatched",status="404"' in text
-    assert 'admin_api_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/admin/settings"}' in text
+    assert (
+        'admin_api_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/admin/settings"}'
+        in text
+    )
     assert 'admin_api_accounts{role="admin"}' in text and "assistant_handoff_queue_length" in text
     assert "admin_api_export_jobs" in text
 
@@ -83,7 +88,9 @@ def test_rate_limit_per_caller_with_headers_and_429(api: Api, backend: str) -> N
     changes = {"rate_limit_requests": 3, "rate_limit_window_seconds": 60, "redis_key_prefix": prefix,
                "redis_url": REDIS_URL if backend == "redis" else None}  # fmt: skip
     with server(api.settings, **changes) as limited:
-        admin, agent = (Client(limited.url, api.token_for(e)) for e in ("admin@test.example", "agent@test.example"))
+        admin, agent = (
+            Client(limited.url, api.token_for(e)) for e in ("admin@test.example", "agent@test.example")
+        )
         answers = [admin.get("/api/admin/settings") for _ in range(4)]
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
@@ -93,7 +100,9 @@ def test_rate_limit_per_caller_with_headers_and_429(api: Api, backend: str) -> N
         refused = answers[3]
         error = refused.json()["error"]
         assert error["code"] == "RATE_LIMIT_EXCEEDED" and refused.json()["success"] is False
-        assert 1 <= int(refused.headers["Retry-After"]) <= 60 and error["details"]["retry_after"] == int(refused.headers["Retry-After"])
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60 and error["details"]["retry_after"] == int(
+            refused.headers["Retry-After"]
+        )
         assert agent.get("/api/admin/settings").status_code == 403, "another caller has their own quota"
         assert agent.get("/api/admin/settings").headers["X-RateLimit-Remaining"] == "1"
         assert Client(limited.url).get("/api/health/live").status_code == 200, "probes are not limited"
@@ -102,7 +111,12 @@ def test_rate_limit_per_caller_with_headers_and_429(api: Api, backend: str) -> N
             keys = redis.Redis.from_url(REDIS_URL).keys(f"{prefix}:ratelimit:*")
             assert len(keys) == 2, keys
             with server(api.settings, **changes) as other:  # a second process shares the counters
-                assert Client(other.url, api.token_for("admin@test.example")).get("/api/admin/settings").status_code == 429
+                assert (
+                    Client(other.url, api.token_for("admin@test.example"))
+                    .get("/api/admin/settings")
+                    .status_code
+                    == 429
+                )
 
 
 def test_anonymous_callers_are_limited_by_address(api: Api) -> None:

@@ -24,6 +24,7 @@ USERS_READ, USERS_WRITE, GDPR, STAFF_READ, STAFF_WRITE = (
     "staff:read",
     "staff:write",
 )
+EXPORT = "export"
 
 EXPECTED: Dict[Tuple[str, str], str] = {
     ("GET", "/api/health/live"): PUBLIC,
@@ -69,12 +70,22 @@ EXPECTED: Dict[Tuple[str, str], str] = {
     ("DELETE", "/api/chat/conversations/<conversation_id:str>"): CUSTOMERS,
     ("GET", "/api/chat/conversations/<conversation_id:str>/messages"): CUSTOMERS,
     ("POST", "/api/chat/conversations/<conversation_id:str>/messages"): CUSTOMERS,
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/api/admin/settings"): ADMINS,
+    ("PUT", "/api/admin/settings"): ADMINS,
+    ("GET", "/api/admin/export/conversations"): EXPORT,
+    ("GET", "/api/admin/export/messages"): EXPORT,
+    ("GET", "/api/admin/export/users"): EXPORT,
+    ("POST", "/api/admin/export"): EXPORT,
+    ("GET", "/api/admin/export/<export_id:str>"): EXPORT,
+    ("GET", "/api/admin/export/<export_id:str>/download"): EXPORT,
 }
 ROLES = {SIGNED_IN: {"customer", "agent", "admin"}, CUSTOMERS: {"customer"}, ADMINS: {"admin"},
          USERS_READ: {"admin"}, USERS_WRITE: {"admin"}, GDPR: {"admin"},
-         STAFF_READ: {"agent", "admin"}, STAFF_WRITE: {"agent", "admin"}}  # fmt: skip
+         STAFF_READ: {"agent", "admin"}, STAFF_WRITE: {"agent", "admin"}, EXPORT: {"admin"}}  # fmt: skip
 KEY_SCOPE = {USERS_READ: "users:read", USERS_WRITE: "users:write", GDPR: "gdpr",
-             STAFF_READ: "conversations:read", STAFF_WRITE: "conversations:write"}  # fmt: skip
+             STAFF_READ: "conversations:read", STAFF_WRITE: "conversations:write", EXPORT: "export"}  # fmt: skip
 CALLERS = ("nobody", "expired", "forged", "customer", "agent", "admin", "key_all_scopes", "key_no_scope")
 
 
@@ -124,7 +135,7 @@ def test_every_endpoint_answers_each_caller_as_it_should(
     client, wrong = callers[caller], []
     for (method, path), rule in EXPECTED.items():
         url = path.replace("<user_id:str>", "nobody").replace("<key_id:str>", "nokey")
-        url = url.replace("<conversation_id:str>", "no-such-conversation")
+        url = url.replace("<conversation_id:str>", "no-such-conversation").replace("<export_id:str>", "noexport")
         body = {"__not_a_field__": 1} if method in ("POST", "PUT") else None
         status = client.call(method, url, body).status_code
         want = expected(rule, caller)

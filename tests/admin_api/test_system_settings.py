@@ -20,7 +20,9 @@ from tests.admin_api.server import Client, data
 
 def test_admins_read_the_defaults_and_change_settings(api: Api) -> None:
     assert data(api.admin.get("/api/admin/settings")) == DEFAULTS.as_dict()
-    changed = data(api.admin.put("/api/admin/settings", {"max_response_length": 300, "default_response_style": "formal"}))
+    changed = data(
+        api.admin.put("/api/admin/settings", {"max_response_length": 300, "default_response_style": "formal"})
+    )
     assert changed["max_response_length"] == 300 and changed["default_response_style"] == "formal"
     assert changed["auto_reply_enabled"] is True, "settings not given stay as they were"
     again = data(api.admin.get("/api/admin/settings"))
@@ -28,7 +30,9 @@ def test_admins_read_the_defaults_and_change_settings(api: Api) -> None:
     data(api.admin.put("/api/admin/settings", {"ai_confidence_threshold": 1, "auto_reply_enabled": False}))
     stored = data(api.admin.get("/api/admin/settings"))
     assert stored["ai_confidence_threshold"] == 1.0 and stored["auto_reply_enabled"] is False
-    assert isinstance(data(api.admin.put("/api/admin/settings", {"max_response_length": 20.0}))["max_response_length"], int)
+    assert isinstance(
+        data(api.admin.put("/api/admin/settings", {"max_response_length": 20.0}))["max_response_length"], int
+    )
     data(api.admin.put("/api/admin/settings", DEFAULTS.as_dict()))
 
 
