@@ -23,8 +23,11 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
                     max_leaves=6)  # fmt: skip
 EXAMPLES = 12
-SLOTS = 44  # at least the number of operations (a test below says when to raise it)
+SLOTS = 53  # at least the number of operations (a test below says when to raise it)
 REACHED: Dict[str, set] = {}  # operation -> statuses seen
+NOT_JSON = ("/api/docs", "/api/openapi.json", "/metrics")  # always answered in their own format
+FILES = ("/api/admin/export/conversations", "/api/admin/export/messages", "/api/admin/export/users",
+         "/api/admin/export/{export_id}/download")  # a file when 2xx, the envelope otherwise  # fmt: skip
 
 
 def from_schema(schema: Dict[str, Any]) -> st.SearchStrategy:
@@ -131,7 +134,7 @@ def test_no_request_built_from_the_schema_gets_a_5xx(
         assert (
             answer.status_code < 500
         ), f"{method} {url} {body!r} {params!r} -> {answer.status_code} {answer.text[:500]}"
-        if path not in ("/api/docs", "/api/openapi.json"):
+        if path not in NOT_JSON and not (path in FILES and answer.status_code < 300):
             assert "success" in answer.json(), answer.text[:300]
 
     attempt()
