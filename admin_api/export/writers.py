@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 CHUNK_BYTES = 64 * 1024
+SHEET_ROWS = 1_048_575  # rows under the header that fit in one spreadsheet sheet
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 Row = Tuple[Any, ...]
 Writer = Callable[[Sequence[str], Iterable[Row]], Iterator[bytes]]
@@ -84,12 +85,23 @@ def write_xlsx(header: Sequence[str], rows: Iterable[Row]) -> Iterator[bytes]:
         path.unlink(missing_ok=True)
 
 
-def write_xlsx_file(header: Sequence[str], rows: Iterable[Row], path: Path) -> None:
+def write_xlsx_file(
+    header: Sequence[str], rows: Iterable[Row], path: Path, sheet_rows: int = SHEET_ROWS
+) -> None:
+    """A workbook of sheets ``export``, ``export 2``, ... of at most ``sheet_rows`` rows
+    under the header each (a spreadsheet's sheet holds 1,048,576 rows)."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("export")
-    sheet.append(list(header))
+    sheet, filled, number = None, sheet_rows, 0
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        if filled >= sheet_rows:
+            number += 1
+            sheet = workbook.create_sheet("export" if number == 1 else f"export {number}")
+            sheet.append(list(header))
+            filled = 0
+        sheet.append([_cell(v) for v in row])  # type: ignore[union-attr]
+        filled += 1
+    if sheet is None:
+        workbook.create_sheet("export").append(list(header))
     workbook.save(str(path))
 
 

@@ -10,13 +10,14 @@ import json
 import time
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Dict, List
 
 import openpyxl
 import pytest
 import requests
 
-from admin_api.export.writers import neutralised
+from admin_api.export.writers import neutralised, write_xlsx_file
 from assistant.store.conversation_models import Conversation
 from assistant.store.ops_models import ExportJob
 from tests.admin_api import events as ev
@@ -204,3 +205,14 @@ def test_job_errors(api: Api) -> None:
         s.add(ExportJob(id=waiting, kind="users", format="csv", params={}, status="running", created_by="x"))
     answer = api.admin.get(f"/api/admin/export/{waiting}/download")
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "EXPORT_NOT_READY"
+
+
+def test_xlsx_starts_a_new_sheet_when_one_is_full(tmp_path: Path) -> None:
+    path = tmp_path / "split.xlsx"
+    write_xlsx_file(("n", "text"), ((n, f"={n}") for n in range(5)), path, sheet_rows=2)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["export", "export 2", "export 3"]
+    assert [list(s.iter_rows(values_only=True)) for s in book.worksheets] == [
+        [("n", "text"), (0, "'=0"), (1, "'=1")], [("n", "text"), (2, "'=2"), (3, "'=3")], [("n", "text"), (4, "'=4")]]  # fmt: skip
+    write_xlsx_file(("n",), iter(()), path)
+    assert list(openpyxl.load_workbook(path).active.iter_rows(values_only=True)) == [("n",)]
