@@ -1,7 +1,8 @@
 """Bytes made by blocking code (a database cursor, a writer) sent as a streaming HTTP response:
 a thread of the export's own produces chunks into a small bounded queue the event loop drains
 (so at most ``QUEUE_CHUNKS`` chunks wait in memory, whatever the export's size). The first
-chunk is awaited before the response starts: a failure to begin is still an error envelope."""
+chunk is awaited (a few seconds at most) before the response starts, so a failure to begin is
+still an error envelope; a failure after that cuts the response short."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from sanic.response import HTTPResponse
 
 logger = logging.getLogger(__name__)
 QUEUE_CHUNKS = 8
+# The response starts when the first chunk is there, or after this long at most: Sanic answers
+# 503 to a handler that has not started its response within RESPONSE_TIMEOUT (60 s), and an
+# XLSX workbook's first byte waits for its last row.
+FIRST_CHUNK_WAIT = 5.0
 _DONE = object()
 
 
@@ -64,14 +69,19 @@ async def stream_response(
 ) -> Optional[HTTPResponse]:
     """Streams ``produce()``'s chunks as the answer to ``request``."""
     pump = _Pump(produce, asyncio.get_running_loop())
+    first = asyncio.ensure_future(pump.next())
     try:
-        item = await pump.next()
+        await asyncio.wait({first}, timeout=FIRST_CHUNK_WAIT)
+        if first.done():
+            first.result()  # a failure to begin is still an error envelope
         response = await request.respond(headers=headers or {}, content_type=content_type)
+        item = await first
         while item is not _DONE:
             await response.send(item)
             item = await pump.next()
         await response.eof()
     except BaseException:
         pump.stop.set()
+        first.cancel()
         raise
     return None

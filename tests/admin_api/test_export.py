@@ -11,12 +11,13 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List
 
 import openpyxl
 import pytest
 import requests
 
+from admin_api.export import stream
 from admin_api.export.writers import neutralised, write_xlsx_file
 from assistant.store.conversation_models import Conversation
 from assistant.store.ops_models import ExportJob
@@ -216,3 +217,15 @@ def test_xlsx_starts_a_new_sheet_when_one_is_full(tmp_path: Path) -> None:
         [("n", "text"), (0, "'=0"), (1, "'=1")], [("n", "text"), (2, "'=2"), (3, "'=3")], [("n", "text"), (4, "'=4")]]  # fmt: skip
     write_xlsx_file(("n",), iter(()), path)
     assert list(openpyxl.load_workbook(path).active.iter_rows(values_only=True)) == [("n",)]
+
+
+def test_a_slow_first_chunk_starts_the_response_early(api: Api, written: Dict, monkeypatch: Any) -> None:
+    """An XLSX workbook's first byte waits for its last row: the response starts before it
+    (Sanic's 60 s response timeout would answer 503 otherwise), and the file is still whole."""
+    monkeypatch.setattr(stream, "FIRST_CHUNK_WAIT", 0.0)
+    answer = export(api, "conversations", format="xlsx", columns="id")
+    assert answer.status_code == 200
+    ids = [
+        r[0] for r in openpyxl.load_workbook(io.BytesIO(answer.content)).active.iter_rows(values_only=True)
+    ]
+    assert ids[0] == "id" and set(written["senders"]) <= set(ids)
