@@ -38,7 +38,15 @@ SECRET = "benchmark-secret-benchmark-secret-0123456789"
 BATCH = 10_000
 TEXTS = ["where is my order 48213", "I want to return my shoes", "=HYPERLINK(\"x\")", "can I change my address?",
          "my card was charged twice", "hello", "thanks, that's all"]  # fmt: skip
-INTENTS = ["order_status", "return_item", "nlu_fallback", "change_address", "billing_issue", "greet", "goodbye"]
+INTENTS = [
+    "order_status",
+    "return_item",
+    "nlu_fallback",
+    "change_address",
+    "billing_issue",
+    "greet",
+    "goodbye",
+]
 
 
 def admin_sql(sql: str) -> None:
@@ -90,7 +98,9 @@ def _conversation(n: int, began: datetime) -> Tuple[Any, ...]:
             "normal", tags, TEXTS[n % len(TEXTS)], at, at, at, at)  # fmt: skip
 
 
-def _event_batches(conversations: int, per: int, total: int, began: datetime) -> Iterator[List[Tuple[Any, ...]]]:
+def _event_batches(
+    conversations: int, per: int, total: int, began: datetime
+) -> Iterator[List[Tuple[Any, ...]]]:
     batch: List[Tuple[Any, ...]] = []
     for index in range(total):
         n, k = (index // per) % conversations, index % per
@@ -139,7 +149,9 @@ def admin_token(db: str) -> str:
     from assistant.store import build_store
 
     store = build_store(Settings(database_url=PG_URL.format(db=db)))
-    account = create_user(store, "bench-admin@example.com", "Bench Admin", "admin", "correct horse battery", None)
+    account = create_user(
+        store, "bench-admin@example.com", "Bench Admin", "admin", "correct horse battery", None
+    )
     store.engine.dispose()
     return issue_access(SECRET, account.id, subject(account.id, "admin", None), "admin", "Bench", 600)[0]
 
@@ -186,12 +198,19 @@ def main() -> None:
     try:
         prepare(db)
         filled = fill(db, args.conversations, args.events)
-        print(f"filled {db}: {args.conversations} conversations, {filled['events']} events in {filled['fill_seconds']} s")
+        print(
+            f"filled {db}: {args.conversations} conversations, {filled['events']} events in {filled['fill_seconds']} s"
+        )
         token = admin_token(db)
         server = start_api(db, args.port, var_dir)
         base = f"http://127.0.0.1:{args.port}/api/admin/export"
         runs = {}
-        for kind, fmt in (("conversations", "csv"), ("conversations", "xlsx"), ("messages", "csv"), ("messages", "xlsx")):
+        for kind, fmt in (
+            ("conversations", "csv"),
+            ("conversations", "xlsx"),
+            ("messages", "csv"),
+            ("messages", "xlsx"),
+        ):
             runs[f"{kind} {fmt}"] = download(f"{base}/{kind}?format={fmt}", token, server.pid)
             print(kind, fmt, runs[f"{kind} {fmt}"], flush=True)
         header = ["export", "rows", "seconds", "first byte (s)", "MB", "RSS before (MB)", "peak RSS (MB)"]

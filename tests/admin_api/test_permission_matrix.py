@@ -135,7 +135,8 @@ def test_every_endpoint_answers_each_caller_as_it_should(
     client, wrong = callers[caller], []
     for (method, path), rule in EXPECTED.items():
         url = path.replace("<user_id:str>", "nobody").replace("<key_id:str>", "nokey")
-        url = url.replace("<conversation_id:str>", "no-such-conversation").replace("<export_id:str>", "noexport")
+        url = url.replace("<conversation_id:str>", "no-such-conversation")
+        url = url.replace("<export_id:str>", "noexport")
         body = {"__not_a_field__": 1} if method in ("POST", "PUT") else None
         status = client.call(method, url, body).status_code
         want = expected(rule, caller)
