@@ -1,8 +1,8 @@
 """Bytes made by blocking code (a database cursor, a writer) sent as a streaming HTTP response:
 a thread of the export's own produces chunks into a small bounded queue the event loop drains
 (so at most ``QUEUE_CHUNKS`` chunks wait in memory, whatever the export's size). The first
-chunk is awaited (a few seconds at most) before the response starts, so a failure to begin is
-still an error envelope; a failure after that cuts the response short."""
+chunk is awaited before the response starts, so a failure to begin is still an error envelope;
+a failure after that cuts the response short."""
 
 from __future__ import annotations
 
@@ -17,10 +17,9 @@ from sanic.response import HTTPResponse
 
 logger = logging.getLogger(__name__)
 QUEUE_CHUNKS = 8
-# The response starts when the first chunk is there, or after this long at most: Sanic answers
-# 503 to a handler that has not started its response within RESPONSE_TIMEOUT (60 s), and an
-# XLSX workbook's first byte waits for its last row.
-FIRST_CHUNK_WAIT = 5.0
+# How long the response may go without a write: Sanic's RESPONSE_TIMEOUT (60 s) counts from the
+# last write, and an XLSX workbook of millions of rows is built for minutes before its first byte.
+IDLE_SECONDS = 3600.0
 _DONE = object()
 
 
@@ -68,20 +67,23 @@ async def stream_response(
     headers: Optional[Dict[str, str]] = None,
 ) -> Optional[HTTPResponse]:
     """Streams ``produce()``'s chunks as the answer to ``request``."""
+    _allow_slow_writes(request)
     pump = _Pump(produce, asyncio.get_running_loop())
-    first = asyncio.ensure_future(pump.next())
     try:
-        await asyncio.wait({first}, timeout=FIRST_CHUNK_WAIT)
-        if first.done():
-            first.result()  # a failure to begin is still an error envelope
+        item = await pump.next()
         response = await request.respond(headers=headers or {}, content_type=content_type)
-        item = await first
         while item is not _DONE:
             await response.send(item)
             item = await pump.next()
         await response.eof()
     except BaseException:
         pump.stop.set()
-        first.cancel()
         raise
     return None
+
+
+def _allow_slow_writes(request: Request) -> None:
+    """Lengthens this connection's response timeout (Sanic keeps it on the connection)."""
+    protocol = getattr(getattr(request, "stream", None), "protocol", None)
+    if protocol is not None and hasattr(protocol, "response_timeout"):
+        protocol.response_timeout = max(protocol.response_timeout, IDLE_SECONDS)
