@@ -6,8 +6,9 @@ No answer may be a 5xx, and every answer of the API keeps the envelope."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 from urllib.parse import quote
 
 import pytest
@@ -15,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from admin_api.openapi import document
+from assistant.system_settings import CACHE_SECONDS, DEFAULTS
 from tests.admin_api.conftest import ADMIN_EMAIL, AGENT_EMAIL, JANE_EMAIL, StackApi
-from tests.admin_api.server import Client
+from tests.admin_api.server import Client, data
 
 pytestmark = pytest.mark.integration
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
@@ -86,6 +88,15 @@ def caller_for(stack_api: StackApi, op: Dict[str, Any], path: str) -> Client:
     if path.startswith("/api/auth/"):
         return api.client(api.token_for(AGENT_EMAIL))
     return api.admin
+
+
+@pytest.fixture(scope="module", autouse=True)
+def default_system_settings_afterwards(stack_api: StackApi) -> Iterator[None]:
+    """The fuzz may turn auto replies off or cut the bot's texts: the tests after it (the same
+    Rasa server) get the defaults back, once the Rasa server has read them again."""
+    yield
+    data(stack_api.api.admin.put("/api/admin/settings", DEFAULTS.as_dict()))
+    time.sleep(CACHE_SECONDS + 0.2)
 
 
 @pytest.fixture(scope="module")
