@@ -1,11 +1,12 @@
 """System settings: admins read and change them over HTTP (SQLite and PostgreSQL; 422 for bad
 values, 403/401 for others), and the assistant honours them in real turns (the Rasa server with
-the REST channel and the action server, on the same PostgreSQL): auto replies off hand the
+the REST channel and the web channel, and the action server, on the same PostgreSQL): auto replies off hand the
 conversation to the agents' queue, the confidence threshold brings the two-stage fallback, the
 response length cuts the bot's texts."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any, Dict, Iterator, List
@@ -14,7 +15,7 @@ import pytest
 import requests
 
 from assistant.system_settings import CACHE_SECONDS, DEFAULTS
-from tests.admin_api.conftest import Api, StackApi
+from tests.admin_api.conftest import JANE_EMAIL, Api, StackApi
 from tests.admin_api.server import Client, data
 
 
@@ -128,3 +129,38 @@ def test_auto_replies_off_hand_the_customer_to_the_agents(stack_api: StackApi, a
     change(admin, auto_reply_enabled=True)
     other = f"auto-{uuid.uuid4().hex[:8]}"
     assert say(stack_api, other, "hello") and tracker(stack_api, other)["paused"] is False
+
+
+@pytest.mark.integration
+async def test_the_web_channel_honours_them_too(stack_api: StackApi, admin: Client) -> None:
+    from tests.channels.chat import ChatClient, new_conversation
+
+    await asyncio.to_thread(change, admin, max_response_length=25)
+    customer = await ChatClient(
+        stack_api.rasa.url, auth={"token": stack_api.api.token_for(JANE_EMAIL)}
+    ).connect()
+    try:
+        short = await bot_messages(customer, new_conversation(), "hello")
+        assert all(len(m["content"]) <= 25 for m in short) and any(
+            m["content"].endswith("…") for m in short
+        ), short
+        await asyncio.to_thread(change, admin, max_response_length=4000, auto_reply_enabled=False)
+        conversation = new_conversation()
+        handed = await bot_messages(customer, conversation, "hello, I need help with my order")
+        assert "queue" in handed[0]["content"] or "team" in handed[0]["content"], handed
+        queue = await asyncio.to_thread(stack_api.api.agent.get, "/api/admin/queue")
+        assert conversation in [c["id"] for c in data(queue)]
+    finally:
+        await customer.close()
+
+
+async def bot_messages(customer: Any, conversation: str, text: str) -> List[Dict[str, Any]]:
+    await customer.join(conversation)
+    await customer.send(conversation, text)
+
+    def from_bot(d: Any) -> bool:
+        return d["message"]["conversation_id"] == conversation and d["message"]["sender"]["role"] == "bot"
+
+    await customer.wait_for("message_received", from_bot)
+    await asyncio.sleep(1.0)  # the turn's other bubbles
+    return [d["message"] for d in customer.received("message_received") if from_bot(d)]
