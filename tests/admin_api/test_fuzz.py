@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from admin_api.openapi import document
+from assistant.store.account_models import Account
 from assistant.system_settings import CACHE_SECONDS, DEFAULTS
 from tests.admin_api.conftest import ADMIN_EMAIL, AGENT_EMAIL, JANE_EMAIL, StackApi
 from tests.admin_api.server import Client, data
@@ -91,11 +92,17 @@ def caller_for(stack_api: StackApi, op: Dict[str, Any], path: str) -> Client:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def default_system_settings_afterwards(stack_api: StackApi) -> Iterator[None]:
-    """The fuzz may turn auto replies off or cut the bot's texts: the tests after it (the same
-    Rasa server) get the defaults back, once the Rasa server has read them again."""
+def shared_state_restored(stack_api: StackApi) -> Iterator[None]:
+    """The fuzz may rename the agent (its own profile), turn auto replies off or cut the bot's
+    texts: the tests after it (same stack) get the names and the default settings back, once
+    the Rasa server has read them again."""
+    api = stack_api.api
+    names = {account.id: account.name for account in api.accounts.values()}
     yield
-    data(stack_api.api.admin.put("/api/admin/settings", DEFAULTS.as_dict()))
+    with api.store.session() as s:
+        for account_id, name in names.items():
+            s.get(Account, account_id).name = name
+    data(api.admin.put("/api/admin/settings", DEFAULTS.as_dict()))
     time.sleep(CACHE_SECONDS + 0.2)
 
 
