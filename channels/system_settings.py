@@ -1,5 +1,5 @@
 """The admins' system settings (assistant/system_settings.py) as the channels' turns honour
-them (channels/turns.py serves every turn of the REST webhook and the web channel):
+them (channels/turns.py serves every turn: the REST webhook, the web channel, WhatsApp):
 
 - ``auto_reply_enabled`` false: the customer's message is kept in the conversation, which joins
   the agents' queue (reason ``auto_reply_disabled``) and is paused; the customer is told where
