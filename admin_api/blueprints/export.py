@@ -50,7 +50,7 @@ def blueprint() -> Blueprint:
         s = call.services
         path = await s.run(jobs.file_of, s.store, s.settings.var_dir, call.params["export_id"])
         content_type = writers.FORMATS[path.suffix.lstrip(".")][1]
-        return await file_stream(str(path), mime_type=content_type, filename=path.name)
+        return await file_stream(str(path), mime_type=content_type, filename=path.name)  # type: ignore[return-value]
 
     return bp
 

@@ -120,9 +120,9 @@ class RateLimiter:
         with self._lock:
             if len(self._counts) > MAX_MEMORY_KEYS:
                 self._counts = {k: v for k, v in self._counts.items() if k[1] >= window_index}
-            key = (caller, window_index)
-            self._counts[key] = self._counts.get(key, 0) + 1
-            return self._counts[key]
+            slot = (caller, window_index)
+            self._counts[slot] = self._counts.get(slot, 0) + 1
+            return self._counts[slot]
 
     async def close(self) -> None:
         if self._redis is not None:
