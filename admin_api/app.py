@@ -17,18 +17,22 @@ from admin_api.blueprints import (
     chat,
     conversations,
     docs,
+    export,
     handoff,
     health,
     memory,
     personalization,
     sessions,
+    system_settings,
     users,
 )
 from admin_api.context import Services
 from admin_api.envelope import request_id
 from admin_api.errors import handle_error
+from admin_api.export import jobs
 from admin_api.keys import jwt_secret
 from admin_api.rasa_client import RasaClient
+from admin_api.security.throttle import RateLimiter
 from assistant.conversations.tracker_events import TrackerEvents
 from assistant.settings import Settings, get_settings
 from assistant.store import build_store
@@ -45,7 +49,8 @@ def create_app(settings: Optional[Settings] = None, name: Optional[str] = None) 
     app.config.FALLBACK_ERROR_FORMAT = "json"
     for make in (health.blueprint, docs.blueprint, auth.blueprint, users.blueprint, api_keys.blueprint,
                  conversations.blueprint, handoff.blueprint, chat.blueprint, memory.blueprint,
-                 sessions.blueprint, personalization.blueprint):  # fmt: skip
+                 sessions.blueprint, personalization.blueprint, export.blueprint,
+                 system_settings.blueprint):  # fmt: skip
         app.blueprint(make())
     app.error_handler.add(Exception, handle_error)
     app.register_middleware(_stamp_request, "request")
@@ -59,9 +64,12 @@ def _opener(settings: Settings) -> Any:
     async def open_services(app: Sanic, _loop: Any) -> None:
         rasa = RasaClient(settings)
         await rasa.open()
-        app.ctx.services = Services(settings=settings, store=build_store(settings),
-                                    tracker=TrackerEvents(settings.tracker_store_url), rasa=rasa,
-                                    jwt_secret=jwt_secret(settings))  # fmt: skip
+        limiter = RateLimiter(settings.rate_limit_requests, settings.rate_limit_window_seconds,
+                              settings.redis_url, f"{settings.redis_key_prefix}:ratelimit")  # fmt: skip
+        store = build_store(settings)
+        app.ctx.services = Services(settings=settings, store=store, tracker=TrackerEvents(settings.tracker_store_url),
+                                    rasa=rasa, jwt_secret=jwt_secret(settings), limiter=limiter)  # fmt: skip
+        jobs.fail_interrupted(store)
 
     return open_services
 
@@ -70,15 +78,27 @@ async def _close(app: Sanic, _loop: Any) -> None:
     services: Optional[Services] = getattr(app.ctx, "services", None)
     if services is not None:
         await services.rasa.close()
+        if services.limiter is not None:
+            await services.limiter.close()
         services.tracker.close()
         services.store.engine.dispose()
 
 
 async def _stamp_request(request: Request) -> None:
     request_id(request)
+    services: Optional[Services] = getattr(request.app.ctx, "services", None)
+    if services is not None:
+        services.metrics.started(request)
 
 
 async def _stamp_response(request: Request, response: BaseHTTPResponse) -> None:
+    services: Optional[Services] = getattr(request.app.ctx, "services", None)
+    if services is not None:
+        services.metrics.observe(request, response)
+    quota = getattr(request.ctx, "rate_limit", None)
+    if quota is not None:
+        for name, value in quota.headers().items():
+            response.headers[name] = value
     response.headers.setdefault("X-Request-Id", request_id(request))
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Cache-Control", "no-store")

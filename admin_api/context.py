@@ -13,8 +13,11 @@ from typing import Any, Callable, Dict, Optional, TypeVar
 
 from sanic.request import Request
 
+from admin_api.errors import TooManyRequests
+from admin_api.metrics import Metrics
 from admin_api.rasa_client import RasaClient
 from admin_api.security import principal as principals
+from admin_api.security.throttle import Quota, RateLimiter
 from assistant.conversations.sync import sync
 from assistant.conversations.tracker_events import TrackerEvents
 from assistant.identity.secret import identity_secret
@@ -36,6 +39,8 @@ class Services:
     tracker: TrackerEvents
     rasa: RasaClient
     jwt_secret: str
+    limiter: Optional[RateLimiter] = None
+    metrics: Metrics = field(default_factory=Metrics)
     sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _presence: Dict[str, float] = field(default_factory=dict)
     _memories: Optional[Memories] = None
@@ -62,6 +67,19 @@ class Services:
         if principal.staff:
             await self._seen(principal.id)
         return principal
+
+    async def throttle(self, request: Request, caller: str) -> None:
+        """Counts the request against ``caller``'s quota (429 past it); the answer's
+        ``X-RateLimit-*`` headers come from ``request.ctx.rate_limit``."""
+        if self.limiter is None:
+            return
+        try:
+            request.ctx.rate_limit = await self.limiter.hit(caller)
+        except TooManyRequests as error:
+            request.ctx.rate_limit = Quota(
+                self.limiter.limit, 0, int(error.details["reset_at"]), self.limiter.window
+            )
+            raise
 
     async def synced(self) -> None:
         """Brings the conversations table up to date with the tracker store."""

@@ -14,11 +14,13 @@ from sanic.response import HTTPResponse
 
 from admin_api.context import Services
 from admin_api.envelope import Pagination, ok
+from admin_api.errors import ApiError
 from admin_api.schemas import ANY, Schema
 from admin_api.security.principal import ANONYMOUS, Access, Principal, authorize
 from admin_api.validation import parse_body, parse_query, path_id
 
 Handler = Callable[["Call"], Awaitable[HTTPResponse]]
+UNLIMITED = ("/api/health", "/health", "/metrics")  # probes and scrapers are not rate limited
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def endpoint(
 
         async def route(request: Request, **params: str) -> HTTPResponse:
             services: Services = request.app.ctx.services
-            principal = ANONYMOUS if access.public else await services.authenticate(request)
+            principal = await _caller(request, services, access, limited=not path.startswith(UNLIMITED))
             authorize(principal, access)
             ids = {name: path_id(value) for name, value in params.items()}
             checked_body = parse_body(request.body, body) if body is not None else {}
@@ -94,3 +96,18 @@ def endpoint(
         return handler
 
     return decorate
+
+
+async def _caller(request: Request, services: Services, access: Access, limited: bool) -> Principal:
+    """Who calls (public endpoints: nobody in particular), counted against their rate limit:
+    the account or API key, or the client address when there is none (or it is not valid)."""
+    try:
+        principal = ANONYMOUS if access.public else await services.authenticate(request)
+    except ApiError:
+        if limited:
+            await services.throttle(request, f"ip:{request.ip}")
+        raise
+    if limited:
+        caller = f"ip:{request.ip}" if principal.kind == "anonymous" else f"{principal.kind}:{principal.id}"
+        await services.throttle(request, caller)
+    return principal

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import redis
+import requests
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
@@ -56,6 +57,17 @@ def redis_probe(url: str, timeout: float) -> Probe:
 
     def probe() -> None:
         client.ping()
+
+    return probe
+
+
+def http_probe(url: str, timeout: float) -> Probe:
+    """A GET of ``url`` answered with a status below 500 (the server is up and serving)."""
+
+    def probe() -> None:
+        answer = requests.get(url, timeout=timeout)
+        if answer.status_code >= 500:
+            raise RuntimeError(f"HTTP {answer.status_code}")
 
     return probe
 

@@ -146,6 +146,10 @@ class Settings:
     memory_cache_prefix: str = "memory"
     memory_cache_seconds: int = 3600
     memory_idle_minutes: int = 60
+    # Operations (issue 10): the action server /health probes, requests per caller and window.
+    action_server_url: str = "http://127.0.0.1:5055"
+    rate_limit_requests: int = 1000
+    rate_limit_window_seconds: int = 900
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -167,10 +171,12 @@ class Settings:
                                "login_failures_per_account", "login_failures_per_ip",
                                "login_window_minutes", "rasa_timeout_seconds", "queue_notice_seconds",
                                "minutes_per_customer", "agent_presence_minutes",
-                               "memory_cache_seconds", "memory_idle_minutes"))  # fmt: skip
+                               "memory_cache_seconds", "memory_idle_minutes", "rate_limit_requests",
+                               "rate_limit_window_seconds"))  # fmt: skip
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:
             raise ConfigError("WEBCHAT_JWT_SECRET must be at least 32 characters (HS256)")
         _check_scheme("RASA_URL", self.rasa_url, ("http", "https"))
+        _check_scheme("ACTION_SERVER_URL", self.action_server_url, ("http", "https"))
         _check_hours(self.support_hours, self.support_timezone)
 
     @property
@@ -236,6 +242,9 @@ def _admin_api_settings(env: Mapping[str, str]) -> dict:
         queue_notice_seconds=_int(env, "QUEUE_NOTICE_SECONDS", Settings.queue_notice_seconds),
         minutes_per_customer=_int(env, "MINUTES_PER_CUSTOMER", Settings.minutes_per_customer),
         agent_presence_minutes=_int(env, "AGENT_PRESENCE_MINUTES", Settings.agent_presence_minutes),
+        action_server_url=(env.get("ACTION_SERVER_URL") or Settings.action_server_url).rstrip("/"),
+        rate_limit_requests=_int(env, "RATE_LIMIT_REQUESTS", Settings.rate_limit_requests),
+        rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", Settings.rate_limit_window_seconds),
     )
 
 

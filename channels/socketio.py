@@ -25,6 +25,7 @@ from socketio import AsyncRedisManager, AsyncServer
 from assistant.redaction import redact
 from assistant.turn_failure import failure_in
 from channels import messages as msgs
+from channels import system_settings
 from channels.auth import bearer_token, decode_token
 from channels.config import WebChatConfig
 from channels.errors import AuthError, ChannelError, ValidationError
@@ -71,14 +72,14 @@ class WebChatOutput(OutputChannel):
             )
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        for part in msgs.split_text(text):
+        for part in msgs.split_text(await system_settings.limited(text)):
             await self._send(recipient_id, {"text": part}, part)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
         """Buttons become quick replies on the last bubble."""
-        parts = msgs.split_text(text)
+        parts = msgs.split_text(await system_settings.limited(text))
         for part in parts[:-1]:
             await self._send(recipient_id, {"text": part}, part)
         replies = msgs.quick_replies(buttons)

@@ -33,6 +33,7 @@ from rasa.shared.core.events import BotUttered, Event, UserUttered
 
 from assistant.retry import is_transient, turn_deadline
 from assistant.turn_failure import TurnFailed, watch_the_processor, watching_actions
+from channels import system_settings
 from channels.envelope import InternalError, ServiceUnavailable
 from channels.errors import ChannelError
 
@@ -68,10 +69,12 @@ async def serve_turn(
     fail_loudly(agent.tracker_store)
     watch_the_processor()
     limit_predictions(agent.processor)
+    system_settings.apply_confidence_floor(agent.processor)
     token = _predictions.set([0])
     try:
         with turn_deadline(timeout_seconds), watching_actions():
-            return await asyncio.wait_for(_locked_turn(agent, message, replayable), timeout_seconds)
+            result = await asyncio.wait_for(_locked_turn(agent, message, replayable), timeout_seconds)
+        return TurnResult(await system_settings.shortened(result.messages), result.replayed)
     finally:
         _predictions.reset(token)
 
@@ -108,7 +111,8 @@ async def _locked_turn(agent: Agent, message: UserMessage, replayable: bool) -> 
                 for reply in stored:
                     await output.send_response(message.sender_id, dict(reply))
                 return TurnResult(_collected(output), replayed=True)
-        await agent.processor.handle_message(message)  # type: ignore[union-attr]
+        if not await system_settings.hand_to_agents(agent, message):
+            await agent.processor.handle_message(message)  # type: ignore[union-attr]
     return TurnResult(_collected(output), replayed=False)
 
 

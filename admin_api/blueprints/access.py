@@ -16,3 +16,4 @@ STAFF_WRITE = Access(frozenset({"admin", "agent"}), "conversations:write")
 # Memory, sessions and personalization (issue 13): staff, and keys with the conversations' scopes.
 MEMORY_READ = SESSIONS_READ = PERSONALIZATION_READ = STAFF_READ
 MEMORY_WRITE = SESSIONS_WRITE = PERSONALIZATION_WRITE = STAFF_WRITE
+EXPORT = Access(frozenset({"admin"}), "export")

@@ -67,7 +67,8 @@ def drop_pg_database(name: str) -> None:
 
 def settings_for(var_dir: Path, database_url: str = "", **extra: object) -> Settings:
     values = dict(var_dir=var_dir, database_url=database_url, jwt_secret=SECRET, support_hours="always",
-                  rasa_url="http://127.0.0.1:9", rasa_timeout_seconds=5.0, login_failures_per_ip=1000)  # fmt: skip
+                  rasa_url="http://127.0.0.1:9", rasa_timeout_seconds=5.0, login_failures_per_ip=1000,
+                  rate_limit_requests=100_000)  # fmt: skip
     values.update(extra)
     return Settings(**values)  # type: ignore[arg-type]
 

@@ -6,8 +6,9 @@ No answer may be a 5xx, and every answer of the API keeps the envelope."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 from urllib.parse import quote
 
 import pytest
@@ -17,8 +18,10 @@ from hypothesis import strategies as st
 from admin_api.app import create_app
 from admin_api.openapi import document
 from assistant.settings import Settings
+from assistant.store.account_models import Account
+from assistant.system_settings import CACHE_SECONDS, DEFAULTS
 from tests.admin_api.conftest import ADMIN_EMAIL, AGENT_EMAIL, JANE_EMAIL, StackApi
-from tests.admin_api.server import Client
+from tests.admin_api.server import Client, data
 
 pytestmark = pytest.mark.integration
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
@@ -26,6 +29,9 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
                     max_leaves=6)  # fmt: skip
 EXAMPLES = 12
 REACHED: Dict[str, set] = {}  # operation -> statuses seen
+NOT_JSON = ("/api/docs", "/api/openapi.json", "/metrics")  # always answered in their own format
+FILES = ("/api/admin/export/conversations", "/api/admin/export/messages", "/api/admin/export/users",
+         "/api/admin/export/{export_id}/download")  # a file when 2xx, the envelope otherwise  # fmt: skip
 
 
 def from_schema(schema: Dict[str, Any]) -> st.SearchStrategy:
@@ -86,6 +92,21 @@ def caller_for(stack_api: StackApi, op: Dict[str, Any], path: str) -> Client:
     return api.admin
 
 
+@pytest.fixture(scope="module", autouse=True)
+def shared_state_restored(stack_api: StackApi) -> Iterator[None]:
+    """The fuzz may rename the agent (its own profile), turn auto replies off or cut the bot's
+    texts: the tests after it (same stack) get the names and the default settings back, once
+    the Rasa server has read them again."""
+    api = stack_api.api
+    names = {account.id: account.name for account in api.accounts.values()}
+    yield
+    with api.store.session() as s:
+        for account_id, name in names.items():
+            s.get(Account, account_id).name = name
+    data(api.admin.put("/api/admin/settings", DEFAULTS.as_dict()))
+    time.sleep(CACHE_SECONDS + 0.2)
+
+
 @pytest.fixture(scope="module")
 def id_pool(stack_api: StackApi) -> List[str]:
     api = stack_api.api
@@ -136,7 +157,7 @@ def test_no_request_built_from_the_schema_gets_a_5xx(
         assert (
             answer.status_code < 500
         ), f"{method} {url} {body!r} {params!r} -> {answer.status_code} {answer.text[:500]}"
-        if path not in ("/api/docs", "/api/openapi.json"):
+        if path not in NOT_JSON and not (path in FILES and answer.status_code < 300):
             assert "success" in answer.json(), answer.text[:300]
 
     attempt()

@@ -24,6 +24,7 @@ USERS_READ, USERS_WRITE, GDPR, STAFF_READ, STAFF_WRITE = (
     "staff:read",
     "staff:write",
 )
+EXPORT = "export"
 
 EXPECTED: Dict[Tuple[str, str], str] = {
     ("GET", "/api/health/live"): PUBLIC,
@@ -81,12 +82,22 @@ EXPECTED: Dict[Tuple[str, str], str] = {
     ("POST", "/api/personalization/behavior-event"): STAFF_WRITE,
     ("POST", "/api/personalization/segmentation"): STAFF_WRITE,
     ("GET", "/api/personalization/segments"): STAFF_READ,
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/api/admin/settings"): ADMINS,
+    ("PUT", "/api/admin/settings"): ADMINS,
+    ("GET", "/api/admin/export/conversations"): EXPORT,
+    ("GET", "/api/admin/export/messages"): EXPORT,
+    ("GET", "/api/admin/export/users"): EXPORT,
+    ("POST", "/api/admin/export"): EXPORT,
+    ("GET", "/api/admin/export/<export_id:str>"): EXPORT,
+    ("GET", "/api/admin/export/<export_id:str>/download"): EXPORT,
 }
 ROLES = {SIGNED_IN: {"customer", "agent", "admin"}, CUSTOMERS: {"customer"}, ADMINS: {"admin"},
          USERS_READ: {"admin"}, USERS_WRITE: {"admin"}, GDPR: {"admin"},
-         STAFF_READ: {"agent", "admin"}, STAFF_WRITE: {"agent", "admin"}}  # fmt: skip
+         STAFF_READ: {"agent", "admin"}, STAFF_WRITE: {"agent", "admin"}, EXPORT: {"admin"}}  # fmt: skip
 KEY_SCOPE = {USERS_READ: "users:read", USERS_WRITE: "users:write", GDPR: "gdpr",
-             STAFF_READ: "conversations:read", STAFF_WRITE: "conversations:write"}  # fmt: skip
+             STAFF_READ: "conversations:read", STAFF_WRITE: "conversations:write", EXPORT: "export"}  # fmt: skip
 CALLERS = ("nobody", "expired", "forged", "customer", "agent", "admin", "key_all_scopes", "key_no_scope")
 
 
@@ -137,7 +148,7 @@ def test_every_endpoint_answers_each_caller_as_it_should(
     for (method, path), rule in EXPECTED.items():
         url = path.replace("<user_id:str>", "nobody").replace("<key_id:str>", "nokey")
         url = url.replace("<conversation_id:str>", "no-such-conversation").replace("<memory_id:str>", "mem-0")
-        url = url.replace("<session_id:str>", "no-such-session")
+        url = url.replace("<session_id:str>", "no-such-session").replace("<export_id:str>", "noexport")
         body = {"__not_a_field__": 1} if method in ("POST", "PUT") else None
         status = client.call(method, url, body).status_code
         want = expected(rule, caller)
