@@ -10,6 +10,10 @@ after a permanent SMTP error or too many tries.
 ``smtp://user:password@host:587`` authenticates only after STARTTLS (a server that does not
 offer it is refused); ``smtps://`` uses TLS from the start. ``SMTP_CA_FILE`` names the CA
 bundle to trust for a private mail server. Without a user, plain SMTP to a relay is allowed.
+
+An e-mail may carry the headers of a reply (``Message-ID``, ``In-Reply-To``, ``References``,
+``Auto-Submitted``: the e-mail channel's answers, channels/email/) and an HTML alternative;
+it then goes out as ``multipart/alternative``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from assistant.store import Store
 from assistant.store.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
+
+
+REPLY_HEADERS = ("In-Reply-To", "References", "Auto-Submitted", "Reply-To")
 
 
 class InsecureSmtpError(smtplib.SMTPException):
@@ -66,6 +73,12 @@ def deliver_in_background(store: Store, settings: Settings) -> None:
     not see the rows yet)."""
     if settings.smtp_url:
         store.after_commit(lambda: _workers().submit(_deliver_logged, store, settings))
+
+
+def deliver_configured(store: Store, settings: Settings) -> int:
+    """Delivers the outbox now, on this thread, when SMTP is configured (the e-mail channel's
+    sweep calls it, so e-mails that failed for now are tried again); never raises."""
+    return _deliver_logged(store, settings) if settings.smtp_url else 0
 
 
 def _deliver_logged(store: Store, settings: Settings) -> int:
@@ -107,6 +120,13 @@ def _message(sender: str, mail: OutboundEmail) -> EmailMessage:
     message["From"], message["To"], message["Subject"] = sender, mail.to_address, mail.subject
     body = mail.body.replace("{secret}", mail.secret) if mail.secret else mail.body
     message.set_content(body)
+    if mail.html_body:
+        message.add_alternative(mail.html_body, subtype="html")
+    if mail.message_id:
+        message["Message-ID"] = f"<{mail.message_id}>"
+    for name, value in (mail.headers or {}).items():
+        if name in REPLY_HEADERS and value:
+            message[name] = str(value)
     return message
 
 
