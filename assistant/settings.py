@@ -112,12 +112,13 @@ class EmailSettings:
     turn_retry_seconds: float = 5.0  # first wait before a failed turn is tried again, doubling
     sweep_seconds: float = 10.0  # how often failed turns and the outbox are looked at
     quote_messages: int = 3  # earlier messages quoted below a reply
+    lease_seconds: float = 120.0  # a dead process's unfinished message is taken over after this
 
     def __post_init__(self) -> None:
         if self.imap_tls not in ("tls", "starttls", "none"):
             raise ConfigError(f"EMAIL_IMAP_TLS must be tls, starttls or none, got {self.imap_tls!r}")
         _check_positive(self, ("imap_port", "poll_seconds", "batch_size", "turn_attempts",
-                               "turn_retry_seconds", "sweep_seconds"), prefix="EMAIL_")  # fmt: skip
+                               "turn_retry_seconds", "sweep_seconds", "lease_seconds"), prefix="EMAIL_")  # fmt: skip
 
     @property
     def configured(self) -> bool:
@@ -143,6 +144,7 @@ class EmailSettings:
             turn_retry_seconds=_float(env, "EMAIL_TURN_RETRY_SECONDS", cls.turn_retry_seconds),
             sweep_seconds=_float(env, "EMAIL_SWEEP_SECONDS", cls.sweep_seconds),
             quote_messages=_int(env, "EMAIL_QUOTE_MESSAGES", cls.quote_messages),
+            lease_seconds=_float(env, "EMAIL_LEASE_SECONDS", cls.lease_seconds),
         )
 
 
