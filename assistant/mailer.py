@@ -34,6 +34,7 @@ from assistant.store.models import OutboundEmail
 logger = logging.getLogger(__name__)
 
 
+TRANSIENT_HOLD_SECONDS = 60  # an e-mail refused for now waits this long before its next try
 REPLY_HEADERS = ("In-Reply-To", "References", "Auto-Submitted", "Reply-To")
 
 
@@ -52,7 +53,10 @@ def deliver_outbox(
                 client = client or _connect(smtp_url, timeout, ca_file)
                 client.send_message(_message(sender, mail))
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
-                store.release_email(mail.id, _describe(exc), permanent=_permanent(exc))
+                # A refusal for now (4xx) is held back a while, not tried again in this loop.
+                permanent = _permanent(exc)
+                store.release_email(mail.id, _describe(exc), permanent=permanent,
+                                    hold_seconds=0 if permanent else TRANSIENT_HOLD_SECONDS)  # fmt: skip
                 continue
             except (OSError, smtplib.SMTPException) as exc:
                 store.release_email(mail.id, _describe(exc))

@@ -115,10 +115,10 @@ def _walk(message: Message) -> tuple:
     report: Optional[Dict[str, Any]] = None
     for part in message.walk():
         kind = part.get_content_type()
-        if part.is_multipart():
-            continue
         if kind in ("message/delivery-status", "text/rfc822-headers"):
             report = {**(report or {}), **_report_part(part, kind)}
+            continue
+        if part.is_multipart():
             continue
         filename = part.get_filename()
         if filename or part.get_content_disposition() == "attachment":
