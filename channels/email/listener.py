@@ -62,6 +62,8 @@ class Listener:
         self.config, self.worker = config, worker
         self._task: Optional[asyncio.Task] = None
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set when a message finished outside a look (a retry)
+        worker.on_finished = self._wake.set
         self._pending: Optional[asyncio.Future[Any]] = None
         self.checks = 0  # how many looks at the mailbox (tests, health)
         self.handled = 0
@@ -109,9 +111,10 @@ class Listener:
             while not self._stop.is_set():
                 await self.check(client)
                 if idle:
-                    await self._call(wait_idle, client, self.config.poll_seconds, self._stop)
+                    await self._call(wait_idle, client, self.config.poll_seconds, self._stop, self._wake)
                 else:
-                    await asyncio.sleep(self.config.poll_seconds)
+                    await self._sleep(self.config.poll_seconds)
+                self._wake.clear()
         finally:
             if self._pending is not None:  # never two calls at once
                 await asyncio.gather(self._pending, return_exceptions=True)
@@ -122,6 +125,11 @@ class Listener:
         still finishes (and is waited for) before the connection is closed."""
         self._pending = asyncio.ensure_future(asyncio.to_thread(function, *args))
         return await asyncio.shield(self._pending)
+
+    async def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self._wake.is_set():
+            await asyncio.sleep(min(IDLE_SLICE_SECONDS, seconds))
 
     async def check(self, client: IMAPClient) -> None:
         """Handles every unseen message, a batch at a time, flagging the finished ones."""
@@ -150,12 +158,13 @@ class Listener:
         return [uid for uid in results if uid is not None]
 
 
-def wait_idle(client: IMAPClient, timeout: float, stop: threading.Event) -> bool:
-    """IDLE until the server reports a new message, ``timeout`` passes or ``stop`` is set."""
+def wait_idle(client: IMAPClient, timeout: float, stop: threading.Event, wake: threading.Event) -> bool:
+    """IDLE until the server reports a new message, ``timeout`` passes, or ``stop`` or
+    ``wake`` is set."""
     client.idle()
     try:
         deadline = time.monotonic() + timeout
-        while not stop.is_set() and time.monotonic() < deadline:
+        while not stop.is_set() and not wake.is_set() and time.monotonic() < deadline:
             for response in client.idle_check(timeout=IDLE_SLICE_SECONDS):
                 if len(response) > 1 and response[1] in (b"EXISTS", b"RECENT"):
                     return True

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Tuple
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
@@ -60,6 +60,8 @@ class Worker:
         self.turns = asyncio.Semaphore(4)
         self._conversations: Dict[str, Tuple[asyncio.Lock, int]] = {}
         self._outbox = asyncio.Event()
+        self._tasks: Set[asyncio.Task] = set()
+        self.on_finished: Callable[[], None] = lambda: None  # the listener's wake-up
 
     @property
     def store(self) -> Store:
@@ -158,6 +160,17 @@ class Worker:
             else:
                 self._conversations[conversation_id] = (lock, users - 1)
 
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _swept(self, row_id: int) -> None:
+        """A turn due for another try (or left by a dead process); when it finishes, the
+        listener is woken to flag its message."""
+        if await self.run(row_id) in inbox.DONE:
+            self.on_finished()
+
     def kick_outbox(self) -> None:
         self._outbox.set()
 
@@ -171,7 +184,7 @@ class Worker:
             try:
                 await asyncio.to_thread(mailer.deliver_configured, self.store, self.settings)
                 for row_id in await db(inbox.due, self.store):
-                    asyncio.get_running_loop().create_task(self.run(row_id))
+                    self._spawn(self._swept(row_id))
             except Exception as error:  # the database may be away: the next round tries again
                 logger.warning("E-mail: delivery round failed: %r", error)
 
