@@ -33,7 +33,7 @@ def test_idle_picks_up_mail_and_a_killed_server_loses_and_duplicates_nothing(
 
     senders, ids = [customer() for _ in range(BATCH)], [new_id() for _ in range(BATCH)]
     dovecot.append(MAILBOX, *[customer_mail(s, f"Question {n}", "What are your opening hours?", message_id=i,
-                                            to=MAILBOX) for n, (s, i) in enumerate(zip(senders, ids))])  # fmt: skip
+                                            to=MAILBOX) for n, (s, i) in enumerate(zip(senders, ids, strict=True))])  # fmt: skip
     answered = lambda: sum(1 for s in senders if received.to(s))  # noqa: E731
     received.wait(lambda: answered() >= 3, timeout=180)
     server.process.kill()
