@@ -4,6 +4,8 @@ server (aiosmtpd) on loopback. Each server gets its own mailbox (dovecot user)."
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 import time
 from email import message_from_bytes, policy
@@ -47,10 +49,15 @@ class SmtpInbox:
 
 
 @pytest.fixture(scope="session")
-def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
-    server = Dovecot(tmp_path_factory.mktemp("dovecot"), USERS).start()
+def dovecot() -> Iterator[Dovecot]:
+    """Dovecot in a directory of its own that its unprivileged users can reach (pytest's
+    temporary directories are private to root)."""
+    root = Path(tempfile.mkdtemp(prefix="northwind-dovecot-"))
+    root.chmod(0o755)
+    server = Dovecot(root, USERS).start()
     yield server
     server.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,9 @@ class Dovecot:
         if os.getuid() == 0:
             shutil.chown(self.root / "home", "nobody", "nogroup")
             os.chmod(self.root / "passwd", 0o644)
-        subprocess.run([DOVECOT, "-c", str(self.root / "dovecot.conf")], check=True, capture_output=True)
+        with (self.root / "start.log").open("w") as output:  # its daemons keep a pipe open: a file
+            subprocess.run([DOVECOT, "-c", str(self.root / "dovecot.conf")], check=True,
+                           stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)  # fmt: skip
         self._wait()
         return self
 
