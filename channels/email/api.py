@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 ADDRESS = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
 THREAD = re.compile(r"^email:[0-9a-f]{32}$")
 MAX_TEXT_CHARS = 20_000
+SEND_WAIT_SECONDS = 10.0  # how long /send waits for the SMTP server's answer before "queued"
 PROCESS_FIELDS = ("from", "subject", "text", "html", "threadId", "attachments", "messageId", "inReplyTo")
 SEND_FIELDS = ("to", "subject", "text", "html", "replyTo", "threadId", "messageId")
 
@@ -220,6 +221,11 @@ async def _delivered(
 
     await asyncio.to_thread(mailer.deliver_configured, runtime.store, runtime.settings)
     mail = await db(inbox.outbound_state, runtime.store, outbound_id)
+    for _ in range(int(SEND_WAIT_SECONDS / 0.1)):  # the delivery loop may be sending it right now
+        if mail is None or mail.sent_at or mail.failed_at or mail.last_error or not runtime.settings.smtp_url:
+            break
+        await asyncio.sleep(0.1)
+        mail = await db(inbox.outbound_state, runtime.store, outbound_id)
     if mail is not None and mail.failed_at is not None:
         raise SendFailed(
             "The mail server refused the e-mail", {"error": mail.last_error, "messageId": message_id}

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from assistant.conversations import registry
 from assistant.mailer import deliver_outbox
 from assistant.store import Store
 from assistant.store.email_models import EmailBounce
@@ -122,6 +123,8 @@ def test_a_bounce_is_recorded_against_our_reply(store: Store) -> None:
     with store.session() as s:
         [row] = s.query(EmailBounce).filter(EmailBounce.original_message_id == reply.message_id).all()
         assert row.conversation_id == stored.conversation_id and row.status == "5.1.1"
+    [shown] = registry.undelivered(store, stored.conversation_id or "")  # the admin API's detail
+    assert shown.text == "Hi there" and shown.error["code"] == "bounced" and "5.1.1" in shown.error["title"]
 
 
 def test_a_reply_goes_out_multipart_threaded_and_marked_automatic(sqlite_store: Store) -> None:
@@ -172,5 +175,7 @@ def test_a_refused_reply_is_failed_for_good_and_a_transient_failure_is_retried(s
         mail = inbox.outbound_state(sqlite_store, outbound_id)
         assert (mail.failed_at is not None) is failed and mail.sent_at is None and code[:3] in mail.last_error
         assert mail.attempts == (1 if not failed else 2), "a refusal for now is not retried in a tight loop"
+        shown = registry.undelivered(sqlite_store, "email:" + "1" * 32)  # the admin API's detail
+        assert [m.error["code"] for m in shown] == (["smtp_refused"] if failed else [])
         with sqlite_store.session() as s:  # the hold passes (60 s in production)
             s.execute(sa.update(OutboundEmail).values(claimed_until=None))
