@@ -26,6 +26,7 @@ class Dovecot:
     def __init__(self, root: Path, users: Dict[str, str], cert: Optional[tuple] = None) -> None:
         self.root, self.users, self.cert = root, users, cert
         self.port = free_port()
+        self.tls_port = free_port() if cert else 0  # IMAPS (TLS from the start), with a certificate
 
     def start(self) -> Dovecot:
         if not os.path.exists(DOVECOT):
@@ -79,7 +80,9 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
+    ssl = yes
   }}
 }}
 service stats {{
