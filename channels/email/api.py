@@ -22,11 +22,13 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Dict, List, Optional
 
+from rasa.shared.core.events import BotUttered
 from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.redaction import redact
+from channels import messages as msgs
 from channels.auth import Identity, bearer_token, decode_token
 from channels.config import WebChatConfig
 from channels.email import inbox
@@ -208,7 +210,49 @@ async def _send(request: Request, runtime: Runtime, identity: Identity) -> Dict[
     queued = await runtime.send(conversation, [text], f"agent:{identity.id}", to=to, subject=subject)
     _check(queued is not None, "threadId", "the conversation has no e-mail address; give to")
     reply, outbound_id = queued  # type: ignore[misc]
+    await _add_to_tracker(runtime, conversation, text, identity, reply.message_id)
     return await _delivered(runtime, reply.message_id, outbound_id, conversation)
+
+
+async def post_conversation_message(request: Request, runtime: Runtime, conversation: str) -> HTTPResponse:
+    """``POST /webhooks/email/conversations/<id>/messages`` with ``{"content": "..."}``: how the
+    conversation model (assistant/conversations/delivery.py) sends an agent's reply, as to the
+    web and WhatsApp channels; the same checks and sending as ``/send`` in the thread."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, RecursionError):
+        body = None
+    content = body.get("content") if isinstance(body, dict) else None
+    if not isinstance(content, str) or not content.strip() or not THREAD.match(conversation):
+        error = BadRequest("content must be non-empty text", {"field": "content", "reason": "missing"})
+        return error_response(error, request_id_of(request))
+    request.body = json.dumps({"threadId": conversation, "text": content}).encode()
+    answer = await send(request, runtime)
+    if answer.status != 200:
+        return answer
+    sent = json.loads(answer.body or b"{}")
+    message = {"id": sent.get("messageId"), "conversation_id": conversation, "content": content,
+               "status": sent.get("status"), "created_at": sent.get("timestamp")}  # fmt: skip
+    return response.json({"success": True, "data": message}, status=201, headers=dict(answer.headers))
+
+
+async def _add_to_tracker(
+    runtime: Runtime, conversation: str, text: str, identity: Identity, message_id: str
+) -> None:
+    """The agent's message in the conversation's history (as the other channels keep them)."""
+    agent = runtime.agent()
+    if agent is None or not agent.is_ready():
+        return
+    metadata = {msgs.SENDER_KEY: identity.public(), "message_id": message_id}
+    try:
+        async with agent.lock_store.lock(conversation):
+            tracker = await agent.processor.fetch_tracker_with_initial_session(conversation)  # type: ignore[union-attr]
+            tracker.update(BotUttered(text, metadata=metadata))
+            await agent.tracker_store.save(tracker)
+    except Exception:  # queued and recorded in email_messages; only the tracker lacks it
+        logger.warning(
+            "E-mail: could not add an agent's message to %s's tracker", conversation, exc_info=True
+        )
 
 
 async def _delivered(

@@ -77,6 +77,10 @@ class EmailInput(InputChannel):
             return response.json({"status": "ok", "configured": runtime.configured,
                                   "listening": runtime.listener.running})  # fmt: skip
 
+        @blueprint.route("/conversations/<conversation_id:str>/messages", methods=["POST"])
+        async def agent_reply(request: Request, conversation_id: str) -> HTTPResponse:
+            return await api.post_conversation_message(request, runtime, conversation_id)
+
         return blueprint
 
     def get_output_channel(self) -> Optional[OutputChannel]:

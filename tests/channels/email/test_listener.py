@@ -7,7 +7,9 @@ import json
 import time
 
 import pytest
+import requests
 
+from tests.channels.chat import token
 from tests.channels.email.conftest import SmtpInbox
 from tests.channels.email.dovecot import Dovecot
 from tests.channels.email.helpers import conversation_of, customer, message_id, post, query, user_turns
@@ -131,6 +133,12 @@ def test_send_writes_in_a_conversation_s_thread(email_server: Server, smtp: tupl
     agent_mail = received.to(sender)[1]
     assert agent_mail["In-Reply-To"] and agent_mail["Subject"] == "Re: Refund"
     assert f"<{sent.json()['messageId']}>" == agent_mail["Message-ID"]
+    via_model = requests.post(f"{email_server.url}/webhooks/email/conversations/{processed['conversationId']}/messages",
+                              json={"content": "One more thing from the agent."},
+                              headers={"Authorization": f"Bearer {token('agent-7', 'agent')}"}, timeout=60)  # fmt: skip
+    assert via_model.status_code == 201 and via_model.json()["data"]["status"] == "sent", via_model.text
+    received.wait(lambda: len(received.to(sender)) == 3)
+    assert "One more thing from the agent." in received.to(sender)[2].get_body(("plain",)).get_content()
     fresh = customer()
     new = post(
         email_server.url, "/send", {"to": fresh, "subject": "Your order", "text": "It shipped."}, role="agent"
