@@ -143,18 +143,27 @@ class Listener:
                 await self._call(client.add_flags, done, [SEEN])
 
     async def _handle(self, fetched: Dict[int, Dict[bytes, bytes]]) -> List[int]:
-        async def one(uid: int, raw: bytes) -> Optional[int]:
+        """Stores the batch's messages in mailbox order, then runs their turns (a
+        conversation's in that order); returns the uids whose messages are finished."""
+        stored = []
+        for uid in sorted(fetched):
             try:
-                status = await self.worker.handle(prepare(raw))
+                stored.append((uid, await self.worker.store_mail(prepare(fetched[uid].get(b"BODY[]", b"")))))
+            except Exception:
+                logger.exception("E-mail: message %s could not be stored; it stays unseen", uid)
+
+        async def one(uid: int, row: inbox.Stored) -> Optional[int]:
+            try:
+                status = await self.worker.finish(row)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("E-mail: message %s could not be stored; it stays unseen", uid)
+                logger.exception("E-mail: message %s could not be handled; it stays unseen", uid)
                 return None
             self.handled += 1
             return uid if status in inbox.DONE else None
 
-        results = await asyncio.gather(*(one(uid, data.get(b"BODY[]", b"")) for uid, data in fetched.items()))
+        results = await asyncio.gather(*(one(uid, row) for uid, row in stored))
         return [uid for uid in results if uid is not None]
 
 

@@ -74,17 +74,28 @@ class Worker:
     async def handle(self, mail: ParsedEmail) -> str:
         """Stores ``mail`` (once) and, when it is to be answered and due, runs its turn; returns
         its status afterwards (``received``: unfinished, leave it unprocessed)."""
-        stored = await db(inbox.record, self.store, mail, self.own_addresses)
+        return await self.finish(await self.store_mail(mail))
+
+    async def store_mail(self, mail: ParsedEmail) -> inbox.Stored:
+        return await db(inbox.record, self.store, mail, self.own_addresses)
+
+    async def finish(self, stored: inbox.Stored) -> str:
+        """Runs the turn of a stored e-mail that is still to be answered."""
         if stored.status != inbox.RECEIVED:
             return stored.status
-        return await self.run(stored.id)
+        return await self.run(stored.id, stored.conversation_id)
 
-    async def run(self, row_id: int) -> str:
-        work = await db(inbox.claim, self.store, row_id, None, self.config.lease_seconds)
-        if work is None:
-            return await db(inbox.status_of_row, self.store, row_id)
-        async with self._conversation(work.conversation_id), self.turns:
-            held = await db(inbox.claim, self.store, row_id, work.claim, self.config.lease_seconds)
+    async def run(self, row_id: int, conversation_id: Optional[str] = None) -> str:
+        """The turn of a stored message, after the conversation's earlier ones (a task that
+        starts first queues first for the conversation's lock)."""
+        held_since = None
+        if conversation_id is None:
+            work = await db(inbox.claim, self.store, row_id, None, self.config.lease_seconds)
+            if work is None:
+                return await db(inbox.status_of_row, self.store, row_id)
+            conversation_id, held_since = work.conversation_id, work.claim
+        async with self._conversation(conversation_id), self.turns:
+            held = await db(inbox.claim, self.store, row_id, held_since, self.config.lease_seconds)
             if held is None:
                 return await db(inbox.status_of_row, self.store, row_id)
             try:
