@@ -41,7 +41,7 @@ class Runtime:
 
     async def start(self) -> None:
         """The outbox delivery (and retry) loop, and the listener when configured to start."""
-        if self._delivery is None and (self.configured or self.settings.smtp_url):
+        if self._delivery is None and self.configured:  # (``/send`` delivers by itself)
             self._delivery = asyncio.get_running_loop().create_task(self.worker.deliver_forever())
         if self.configured and self.settings.email.autostart:
             self.listener.start()
