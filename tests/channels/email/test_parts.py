@@ -179,3 +179,20 @@ def test_a_refused_reply_is_failed_for_good_and_a_transient_failure_is_retried(s
         assert [m.error["code"] for m in shown] == (["smtp_refused"] if failed else [])
         with sqlite_store.session() as s:  # the hold passes (60 s in production)
             s.execute(sa.update(OutboundEmail).values(claimed_until=None))
+
+
+def test_settings_come_from_the_environment_and_credentials_yml_holds_none() -> None:
+    from assistant.settings import ConfigError, Settings
+    from channels.email.channel import EmailInput
+    from channels.errors import ConfigurationError
+
+    email = Settings.from_env({"EMAIL_IMAP_HOST": "imap.example.com", "EMAIL_IMAP_USER": "u",
+                               "EMAIL_IMAP_PASSWORD": "p", "EMAIL_IMAP_TLS": "starttls"}).email  # fmt: skip
+    assert email.configured and email.imap_port == 143 and "p" not in repr(email)
+    assert not Settings.from_env({}).email.configured and Settings.from_env({}).email.imap_port == 993
+    for bad in ({"EMAIL_IMAP_TLS": "ssl"}, {"EMAIL_POLL_SECONDS": "0"}, {"EMAIL_BATCH_SIZE": "x"}):
+        with pytest.raises(ConfigError):
+            Settings.from_env(bad)
+    assert EmailInput.from_credentials(None).name() == "email"
+    with pytest.raises(ConfigurationError):
+        EmailInput.from_credentials({"password": "secret"})
