@@ -187,8 +187,8 @@ def test_settings_come_from_the_environment_and_credentials_yml_holds_none() -> 
     from channels.errors import ConfigurationError
 
     email = Settings.from_env({"EMAIL_IMAP_HOST": "imap.example.com", "EMAIL_IMAP_USER": "u",
-                               "EMAIL_IMAP_PASSWORD": "p", "EMAIL_IMAP_TLS": "starttls"}).email  # fmt: skip
-    assert email.configured and email.imap_port == 143 and "p" not in repr(email)
+                               "EMAIL_IMAP_PASSWORD": "s3cr3t-imap", "EMAIL_IMAP_TLS": "starttls"}).email  # fmt: skip
+    assert email.configured and email.imap_port == 143 and "s3cr3t-imap" not in repr(email)
     assert not Settings.from_env({}).email.configured and Settings.from_env({}).email.imap_port == 993
     for bad in ({"EMAIL_IMAP_TLS": "ssl"}, {"EMAIL_POLL_SECONDS": "0"}, {"EMAIL_BATCH_SIZE": "x"}):
         with pytest.raises(ConfigError):
