@@ -207,7 +207,9 @@ async def _send(request: Request, runtime: Runtime, identity: Identity) -> Dict[
     _check(bool(thread or to), "to", "to or threadId is required")
     subject = _text(body.get("subject", ""), "subject", 250, required=False) or None
     conversation = thread or _new_thread()
-    queued = await runtime.send(conversation, [text], f"agent:{identity.id}", to=to, subject=subject)
+    reply_to = _address(body["replyTo"], "replyTo") if body.get("replyTo") is not None else None
+    queued = await runtime.send(conversation, [text], f"agent:{identity.id}", to=to, subject=subject,
+                                reply_to=reply_to)  # fmt: skip
     _check(queued is not None, "threadId", "the conversation has no e-mail address; give to")
     reply, outbound_id = queued  # type: ignore[misc]
     await _add_to_tracker(runtime, conversation, text, identity, reply.message_id)
