@@ -209,7 +209,7 @@ async def _send(request: Request, runtime: Runtime, identity: Identity) -> Dict[
     conversation = thread or _new_thread()
     reply_to = _address(body["replyTo"], "replyTo") if body.get("replyTo") is not None else None
     queued = await runtime.send(conversation, [text], f"agent:{identity.id}", to=to, subject=subject,
-                                reply_to=reply_to)  # fmt: skip
+                                reply_address=reply_to)  # fmt: skip
     _check(queued is not None, "threadId", "the conversation has no e-mail address; give to")
     reply, outbound_id = queued  # type: ignore[misc]
     await _add_to_tracker(runtime, conversation, text, identity, reply.message_id)

@@ -56,7 +56,7 @@ class Runtime:
 
     async def send(self, conversation_id: str, paragraphs: List[str], author: str = "bot",
                    to: Optional[str] = None, subject: Optional[str] = None,
-                   reply_to: Optional[str] = None) -> Optional[Tuple[Reply, int]]:  # fmt: skip
+                   reply_address: Optional[str] = None) -> Optional[Tuple[Reply, int]]:  # fmt: skip
         """Queues a message in ``conversation_id``'s thread (as a reply to its last message);
         returns it with its outbox row's id, or None when there is no address to write to."""
         last = await db(inbox.last_message, self.store, conversation_id)
@@ -68,8 +68,8 @@ class Runtime:
         reply = await db(reply_to, self.store, self.settings, conversation_id, address,
                          subject or (last.subject if last is not None else ""), in_reply_to, references,
                          paragraphs, author)  # fmt: skip
-        if reply_to:
-            reply.headers["Reply-To"] = reply_to
+        if reply_address:
+            reply.headers["Reply-To"] = reply_address
         outbound_id = await db(inbox.queue_new, self.store, reply)
         self.worker.kick_outbox()
         return reply, outbound_id

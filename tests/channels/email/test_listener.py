@@ -140,11 +140,16 @@ def test_send_writes_in_a_conversation_s_thread(email_server: Server, smtp: tupl
     received.wait(lambda: len(received.to(sender)) == 3)
     assert "One more thing from the agent." in received.to(sender)[2].get_body(("plain",)).get_content()
     fresh = customer()
-    new = post(
-        email_server.url, "/send", {"to": fresh, "subject": "Your order", "text": "It shipped."}, role="agent"
-    )
+    body = {
+        "to": fresh,
+        "subject": "Your order",
+        "text": "It shipped.",
+        "replyTo": "orders@northwind.example",
+    }
+    new = post(email_server.url, "/send", body, role="agent")
     assert new.status_code == 200 and new.json()["status"] == "sent"
     received.wait(lambda: len(received.to(fresh)) == 1)
+    assert received.to(fresh)[0]["Reply-To"] == "orders@northwind.example"
     assert post(email_server.url, "/send", {"text": "no recipient"}, role="agent").status_code == 400
 
 
