@@ -23,7 +23,10 @@ def test_idle_picks_up_mail_and_a_killed_server_loses_and_duplicates_nothing(
     stack: Stack, dovecot: Dovecot, smtp: tuple, pg_database: str
 ) -> None:
     received: SmtpInbox = smtp[0]
-    env = email_env(dovecot, smtp[1], MAILBOX, EMAIL_POLL_SECONDS="600", EMAIL_LEASE_SECONDS="12")
+    # The dead server's Redis tickets block their conversations for TICKET_LOCK_LIFETIME (60 s):
+    # the retries of a turn must outlast that (4 + 8 + 16 + 32 s), as the defaults do.
+    env = email_env(dovecot, smtp[1], MAILBOX, EMAIL_POLL_SECONDS="600", EMAIL_LEASE_SECONDS="12",
+                    EMAIL_TURN_RETRY_SECONDS="4")  # fmt: skip
     server = start_email_server(stack, env)
     time.sleep(3)  # the listener has looked at the empty mailbox and waits in IDLE
     sender, started = customer(), time.monotonic()
