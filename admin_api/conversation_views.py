@@ -64,7 +64,7 @@ def detail(
     data["history"] = [{"from": h.from_status, "to": h.to_status, "assignee_id": h.assignee_id,
                         "by": {"type": h.actor_type, "id": h.actor_id}, "reason": h.reason,
                         "at": when(h.created_at)} for h in registry.history(store, conversation.id)]  # fmt: skip
-    data["undelivered"] = [{"text": m.text, "error": m.error, "at": when(m.updated_at)}
+    data["undelivered"] = [{"text": m.text, "error": m.error, "at": when(m.at)}
                            for m in registry.undelivered(store, conversation.id)]  # fmt: skip
     if conversation.status == PENDING:
         data["queue_position"] = handoff.position_in_queue(store, conversation)

@@ -10,6 +10,10 @@ after a permanent SMTP error or too many tries.
 ``smtp://user:password@host:587`` authenticates only after STARTTLS (a server that does not
 offer it is refused); ``smtps://`` uses TLS from the start. ``SMTP_CA_FILE`` names the CA
 bundle to trust for a private mail server. Without a user, plain SMTP to a relay is allowed.
+
+An e-mail may carry the headers of a reply (``Message-ID``, ``In-Reply-To``, ``References``,
+``Auto-Submitted``: the e-mail channel's answers, channels/email/) and an HTML alternative;
+it then goes out as ``multipart/alternative``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ from assistant.store.models import OutboundEmail
 logger = logging.getLogger(__name__)
 
 
+TRANSIENT_HOLD_SECONDS = 60  # an e-mail refused for now waits this long before its next try
+REPLY_HEADERS = ("In-Reply-To", "References", "Auto-Submitted", "Reply-To")
+
+
 class InsecureSmtpError(smtplib.SMTPException):
     """The server would have us send credentials without TLS."""
 
@@ -45,7 +53,10 @@ def deliver_outbox(
                 client = client or _connect(smtp_url, timeout, ca_file)
                 client.send_message(_message(sender, mail))
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
-                store.release_email(mail.id, _describe(exc), permanent=_permanent(exc))
+                # A refusal for now (4xx) is held back a while, not tried again in this loop.
+                permanent = _permanent(exc)
+                store.release_email(mail.id, _describe(exc), permanent=permanent,
+                                    hold_seconds=0 if permanent else TRANSIENT_HOLD_SECONDS)  # fmt: skip
                 continue
             except (OSError, smtplib.SMTPException) as exc:
                 store.release_email(mail.id, _describe(exc))
@@ -66,6 +77,12 @@ def deliver_in_background(store: Store, settings: Settings) -> None:
     not see the rows yet)."""
     if settings.smtp_url:
         store.after_commit(lambda: _workers().submit(_deliver_logged, store, settings))
+
+
+def deliver_configured(store: Store, settings: Settings) -> int:
+    """Delivers the outbox now, on this thread, when SMTP is configured (the e-mail channel's
+    sweep calls it, so e-mails that failed for now are tried again); never raises."""
+    return _deliver_logged(store, settings) if settings.smtp_url else 0
 
 
 def _deliver_logged(store: Store, settings: Settings) -> int:
@@ -107,6 +124,13 @@ def _message(sender: str, mail: OutboundEmail) -> EmailMessage:
     message["From"], message["To"], message["Subject"] = sender, mail.to_address, mail.subject
     body = mail.body.replace("{secret}", mail.secret) if mail.secret else mail.body
     message.set_content(body)
+    if mail.html_body:
+        message.add_alternative(mail.html_body, subtype="html")
+    if mail.message_id:
+        message["Message-ID"] = f"<{mail.message_id}>"
+    for name, value in (mail.headers or {}).items():
+        if name in REPLY_HEADERS and value:
+            message[name] = str(value)
     return message
 
 

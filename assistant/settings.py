@@ -91,6 +91,64 @@ class WhatsAppSettings:
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """The e-mail channel (channels/email/): the support mailbox read over IMAP. Replies go out
+    through the outbox and ``SMTP_URL``. Without host, user and password the channel answers
+    that it is not configured, and no listener starts with the server."""
+
+    imap_host: Optional[str] = None
+    imap_port: int = 993
+    imap_user: Optional[str] = None
+    imap_password: Optional[str] = field(default=None, repr=False)
+    imap_tls: str = "tls"  # tls (from the start), starttls, or none (loopback tests only)
+    imap_ca_file: Optional[str] = None  # CA bundle to trust for a private IMAP server
+    mailbox: str = "INBOX"
+    address: Optional[str] = None  # our support address (default: MAIL_FROM's)
+    poll_seconds: float = 30.0  # between looks when the server has no IDLE (and IDLE's renewal)
+    idle: bool = True  # use IDLE when the server offers it
+    autostart: bool = True  # start the listener with the Rasa server
+    batch_size: int = 50  # messages fetched per look
+    turn_attempts: int = 5  # tries of a message whose turn failed for now
+    turn_retry_seconds: float = 5.0  # first wait before a failed turn is tried again, doubling
+    sweep_seconds: float = 10.0  # how often failed turns and the outbox are looked at
+    quote_messages: int = 3  # earlier messages quoted below a reply
+    lease_seconds: float = 120.0  # a dead process's unfinished message is taken over after this
+
+    def __post_init__(self) -> None:
+        if self.imap_tls not in ("tls", "starttls", "none"):
+            raise ConfigError(f"EMAIL_IMAP_TLS must be tls, starttls or none, got {self.imap_tls!r}")
+        _check_positive(self, ("imap_port", "poll_seconds", "batch_size", "turn_attempts",
+                               "turn_retry_seconds", "sweep_seconds", "lease_seconds"), prefix="EMAIL_")  # fmt: skip
+
+    @property
+    def configured(self) -> bool:
+        return all((self.imap_host, self.imap_user, self.imap_password))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> EmailSettings:
+        tls = (env.get("EMAIL_IMAP_TLS") or cls.imap_tls).lower()
+        return cls(
+            imap_host=env.get("EMAIL_IMAP_HOST") or None,
+            imap_port=_int(env, "EMAIL_IMAP_PORT", 993 if tls == "tls" else 143),
+            imap_user=env.get("EMAIL_IMAP_USER") or None,
+            imap_password=env.get("EMAIL_IMAP_PASSWORD") or None,
+            imap_tls=tls,
+            imap_ca_file=env.get("EMAIL_IMAP_CA_FILE") or None,
+            mailbox=env.get("EMAIL_MAILBOX") or cls.mailbox,
+            address=(env.get("EMAIL_ADDRESS") or "").strip().lower() or None,
+            poll_seconds=_float(env, "EMAIL_POLL_SECONDS", cls.poll_seconds),
+            idle=(env.get("EMAIL_IDLE") or "true").lower() not in ("0", "false", "no"),
+            autostart=(env.get("EMAIL_AUTOSTART") or "true").lower() not in ("0", "false", "no"),
+            batch_size=_int(env, "EMAIL_BATCH_SIZE", cls.batch_size),
+            turn_attempts=_int(env, "EMAIL_TURN_ATTEMPTS", cls.turn_attempts),
+            turn_retry_seconds=_float(env, "EMAIL_TURN_RETRY_SECONDS", cls.turn_retry_seconds),
+            sweep_seconds=_float(env, "EMAIL_SWEEP_SECONDS", cls.sweep_seconds),
+            quote_messages=_int(env, "EMAIL_QUOTE_MESSAGES", cls.quote_messages),
+            lease_seconds=_float(env, "EMAIL_LEASE_SECONDS", cls.lease_seconds),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Validated configuration shared by the Rasa server plug-ins and the action server."""
 
@@ -120,6 +178,8 @@ class Settings:
     action_server_host: str = "127.0.0.1"
     # The WhatsApp channel (issue 11): WHATSAPP_* variables.
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    # The e-mail channel (issue 12): EMAIL_* variables.
+    email: EmailSettings = field(default_factory=EmailSettings)
     # The admin API (admin_api/) and what it shares with the web channel and the Rasa server.
     admin_api_host: str = "127.0.0.1"
     admin_api_port: int = 8080
@@ -215,6 +275,7 @@ class Settings:
             memory_cache_prefix=env.get("MEMORY_CACHE_PREFIX", cls.memory_cache_prefix),
             memory_cache_seconds=_int(env, "MEMORY_CACHE_SECONDS", cls.memory_cache_seconds),
             memory_idle_minutes=_int(env, "MEMORY_IDLE_MINUTES", cls.memory_idle_minutes),
+            email=EmailSettings.from_env(env),
             **_admin_api_settings(env),
         )
 

@@ -15,7 +15,8 @@ from assistant.conversations.errors import ConversationNotFound
 from assistant.conversations.lifecycle import CLOSED, PENDING, check_transition
 from assistant.store import Store
 from assistant.store.conversation_models import Conversation, ConversationNote, ConversationStatusChange
-from assistant.store.models import WhatsAppMessage, utcnow
+from assistant.store.email_models import EmailBounce, EmailMessage
+from assistant.store.models import OutboundEmail, WhatsAppMessage, utcnow
 
 KEEP: Any = object()  # "leave the assignee as it is"
 
@@ -166,16 +167,43 @@ def history(store: Store, conversation_id: str) -> List[ConversationStatusChange
         return list(s.scalars(query.order_by(ConversationStatusChange.id)))
 
 
-def undelivered(store: Store, conversation_id: str) -> List[WhatsAppMessage]:
-    """Messages to the customer their channel could not deliver (WhatsApp records them with
-    Meta's error), for the staff to see and follow up."""
+@dataclass(frozen=True)
+class Undelivered:
+    """A message to the customer that did not reach them: its text, why, and when."""
+
+    text: str
+    error: Any
+    at: Optional[datetime]
+
+
+def undelivered(store: Store, conversation_id: str) -> List[Undelivered]:
+    """Messages to the customer their channel could not deliver, for the staff to see and follow
+    up: WhatsApp's with Meta's error, e-mails the SMTP server refused for good or that bounced."""
     with store.session() as s:
         query = sa.select(WhatsAppMessage).where(
             WhatsAppMessage.conversation_id == conversation_id,
             WhatsAppMessage.direction == "out",
             WhatsAppMessage.status == "failed",
         )
-        return list(s.scalars(query.order_by(WhatsAppMessage.id)))
+        found = [Undelivered(m.text or "", m.error, m.updated_at)
+                 for m in s.scalars(query.order_by(WhatsAppMessage.id))]  # fmt: skip
+        mails = sa.select(OutboundEmail).where(
+            OutboundEmail.conversation_id == conversation_id, OutboundEmail.failed_at.isnot(None)
+        )
+        found += [Undelivered(m.body, {"code": "smtp_refused", "title": m.last_error}, m.failed_at)
+                  for m in s.scalars(mails.order_by(OutboundEmail.id))]  # fmt: skip
+        found += [Undelivered(text or "", {"code": "bounced", "title": f"{b.status or ''} {b.diagnostic or ''}".strip(),
+                              "recipient": b.recipient}, b.created_at) for b, text in s.execute(_bounces(conversation_id))]  # fmt: skip
+        return found
+
+
+def _bounces(conversation_id: str) -> Any:
+    sent = sa.select(EmailMessage.text).where(EmailMessage.message_id == EmailBounce.original_message_id)
+    return (
+        sa.select(EmailBounce, sent.scalar_subquery())
+        .where(EmailBounce.conversation_id == conversation_id)
+        .order_by(EmailBounce.id)
+    )
 
 
 def search(store: Store, filters: Filters, page: int, limit: int) -> Tuple[List[Conversation], int]:

@@ -9,6 +9,7 @@ from assistant.settings import ConfigError, Settings, get_settings
 from assistant.store import (  # noqa: F401 (their tables)
     account_models,
     conversation_models,
+    email_models,
     memory_models,
     ops_models,
 )

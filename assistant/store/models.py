@@ -164,6 +164,12 @@ class OutboundEmail(Base):
     last_error = sa.Column(sa.String(255))
     sent_at = sa.Column(sa.DateTime)
     failed_at = sa.Column(sa.DateTime)
+    # Replies of the e-mail channel: the conversation, our Message-ID, threading and
+    # Auto-Submitted headers, and the HTML alternative of ``body``.
+    conversation_id = sa.Column(sa.String(64), index=True)
+    message_id = sa.Column(sa.String(255))
+    headers = sa.Column(sa.JSON)
+    html_body = sa.Column(sa.Text)
 
 
 class AccountToken(Base):

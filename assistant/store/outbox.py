@@ -64,15 +64,19 @@ class OutboxOperations:
                 .values(sent_at=utcnow(), secret=None, claimed_until=None, last_error=None)
             )
 
-    def release_email(self, email_id: int, error: str, permanent: bool = False) -> None:
-        """Gives a claimed e-mail back after a failed try; it fails for good after a permanent
-        error or ``MAX_SEND_ATTEMPTS`` tries (then its secret is erased too)."""
+    def release_email(
+        self, email_id: int, error: str, permanent: bool = False, hold_seconds: float = 0
+    ) -> None:
+        """Gives a claimed e-mail back after a failed try (held back ``hold_seconds``); it fails
+        for good after a permanent error or ``MAX_SEND_ATTEMPTS`` tries (then its secret is
+        erased too)."""
         with self.session() as s:
             mail = s.get(OutboundEmail, email_id)
             if mail is None:
                 return
             mail.attempts = (mail.attempts or 0) + 1
-            mail.claimed_until, mail.last_error = None, error[:255]
+            held = utcnow() + timedelta(seconds=hold_seconds) if hold_seconds > 0 else None
+            mail.claimed_until, mail.last_error = held, error[:255]
             if permanent or mail.attempts >= MAX_SEND_ATTEMPTS:
                 mail.failed_at, mail.secret = utcnow(), None
 

@@ -133,3 +133,23 @@ def test_a_message_whatsapp_could_not_deliver_is_visible_to_staff(api: Api) -> N
     detail = data(api.agent.get(f"/api/admin/conversations/{sender}"))
     assert detail["channel"] == "whatsapp"
     assert [(m["text"], m["error"]["code"]) for m in detail["undelivered"]] == [("Hello!", 131026)]
+
+
+def test_an_email_reply_refused_for_good_or_bounced_is_visible_to_staff(api: Api) -> None:
+    from assistant.store.email_models import EmailBounce, EmailMessage
+    from assistant.store.models import OutboundEmail, utcnow
+
+    sender = f"email:{uuid.uuid4().hex}"
+    ev.write(api.settings, sender, [ev.user("hi", "greet", 0.9, "email"), ev.action("utter_greet"),
+                                    ev.bot("Hello!")], start=time.time() - 5)  # fmt: skip
+    with api.store.session() as s:
+        s.add(OutboundEmail(to_address="gone@customer.example", subject="Re: hi", body="Hello!", kind="email_reply",
+                            conversation_id=sender, failed_at=utcnow(), last_error="SMTPRecipientsRefused: 550"))  # fmt: skip
+        s.add(EmailMessage(message_id=f"{sender[6:]}@northwind.example", conversation_id=sender, direction="out",
+                           address="gone@customer.example", subject="Re: hi", text="Welcome back", status="queued"))  # fmt: skip
+        s.add(EmailBounce(bounce_message_id=f"b-{sender[6:]}@mx", original_message_id=f"{sender[6:]}@northwind.example",
+                          conversation_id=sender, recipient="gone@customer.example", status="5.1.1"))  # fmt: skip
+    detail = data(api.agent.get(f"/api/admin/conversations/{sender}"))
+    assert detail["channel"] == "email"
+    assert [(m["text"], m["error"]["code"]) for m in detail["undelivered"]] == [
+        ("Hello!", "smtp_refused"), ("Welcome back", "bounced")]  # fmt: skip

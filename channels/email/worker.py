@@ -1,0 +1,231 @@
+"""E-mail turns: a stored e-mail (channels/email/inbox.py) run through Rasa as one turn with
+``channels.turns.serve_turn`` (the conversation's lock, a deadline, a ``Message-ID`` already
+stored answered from storage), then marked answered in the transaction that queues the reply.
+
+Failure contract (issue 7): a turn that fails for now leaves the message unprocessed (not
+flagged ``\\Seen``, status ``received``) and is tried again after a backoff, up to
+``EMAIL_TURN_ATTEMPTS`` tries; after that, or at once for a failure a retry cannot fix, the
+message is marked failed and the sender is asked to write again. A conversation's messages run
+one at a time, in the order they arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
+
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import LockError
+
+from assistant import mailer
+from assistant.identity import links
+from assistant.identity.claims import CLAIM_KEY, issue_claim
+from assistant.identity.secret import identity_secret
+from assistant.retry import is_transient, retry_async
+from assistant.settings import Settings
+from assistant.store import Store
+from assistant.turn_failure import TurnFailed
+from channels.email import inbox
+from channels.email.output import CHANNEL, TurnOutput
+from channels.email.parse import ParsedEmail
+from channels.email.replies import Earlier, Reply, compose, texts_of
+from channels.turns import AssistantNotReady, serve_turn
+
+logger = logging.getLogger(__name__)
+TURN_FAILED = ("Sorry, we could not process your e-mail just now. Please send it again in a few minutes; "
+               "nothing you asked for has been done yet.")  # fmt: skip
+MAX_RETRY_SECONDS = 300.0
+
+
+async def db(operation: Callable[..., Any], *args: Any) -> Any:
+    """A store call on a worker thread, retried on a lost database connection."""
+
+    async def attempt() -> Any:
+        return await asyncio.to_thread(operation, *args)
+
+    return await retry_async(attempt)
+
+
+class Worker:
+    """Runs the turns of one Rasa process's e-mails and keeps the outbox moving."""
+
+    def __init__(
+        self, settings: Settings, store: Callable[[], Store], agent: Callable[[], Optional[Agent]]
+    ) -> None:
+        self.settings, self.config = settings, settings.email
+        self._store, self._agent = store, agent
+        self.turns = asyncio.Semaphore(4)
+        self._conversations: Dict[str, Tuple[asyncio.Lock, int]] = {}
+        self._outbox = asyncio.Event()
+        self._tasks: Set[asyncio.Task] = set()
+        self.on_finished: Callable[[], None] = lambda: None  # the listener's wake-up
+
+    @property
+    def store(self) -> Store:
+        return self._store()
+
+    @property
+    def own_addresses(self) -> List[str]:
+        return [a for a in (self.config.address, own_address(self.settings), self.config.imap_user) if a]
+
+    async def handle(self, mail: ParsedEmail) -> str:
+        """Stores ``mail`` (once) and, when it is to be answered and due, runs its turn; returns
+        its status afterwards (``received``: unfinished, leave it unprocessed)."""
+        return await self.finish(await self.store_mail(mail))
+
+    async def store_mail(self, mail: ParsedEmail) -> inbox.Stored:
+        return await db(inbox.record, self.store, mail, self.own_addresses)
+
+    async def finish(self, stored: inbox.Stored) -> str:
+        """Runs the turn of a stored e-mail that is still to be answered."""
+        if stored.status != inbox.RECEIVED:
+            return stored.status
+        return await self.run(stored.id, stored.conversation_id)
+
+    async def run(self, row_id: int, conversation_id: Optional[str] = None) -> str:
+        """The turn of a stored message, after the conversation's earlier ones (a task that
+        starts first queues first for the conversation's lock)."""
+        held_since = None
+        if conversation_id is None:
+            work = await db(inbox.claim, self.store, row_id, None, self.config.lease_seconds)
+            if work is None:
+                return await db(inbox.status_of_row, self.store, row_id)
+            conversation_id, held_since = work.conversation_id, work.claim
+        async with self._conversation(conversation_id), self.turns:
+            held = await db(inbox.claim, self.store, row_id, held_since, self.config.lease_seconds)
+            if held is None:
+                return await db(inbox.status_of_row, self.store, row_id)
+            try:
+                return await self.process(held)
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(inbox.release, self.store, held)
+                raise
+
+    async def process(self, work: inbox.Work) -> str:
+        """One e-mail: answered (or failed visibly), reply queued in the same transaction."""
+        try:
+            messages = await self._turn(work)
+            reply = await db(self._reply, work, texts_of(messages)) if texts_of(messages) else None
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            return await self._failed(work, error)
+        if await db(inbox.answer, self.store, work, reply):
+            self.kick_outbox()
+            return inbox.ANSWERED
+        return await db(inbox.status_of_row, self.store, work.id)
+
+    async def _turn(self, work: inbox.Work) -> List[Dict[str, Any]]:
+        claim = await db(self._identity, work)
+        details = {"subject": work.subject, "attachments": work.details.get("attachments", [])}
+        metadata = {CLAIM_KEY: claim, "northwind_request_id": work.message_id, "northwind_email": details}
+        text = work.text or work.subject or "(an e-mail without text)"
+        message = UserMessage(text, TurnOutput(), work.conversation_id, input_channel=CHANNEL,
+                              message_id=work.message_id, metadata=metadata)  # fmt: skip
+        result = await serve_turn(self._agent(), message, True, self.settings.turn_timeout_seconds)
+        return result.messages
+
+    def _identity(self, work: inbox.Work) -> Dict[str, Any]:
+        """The signed claim: the From address is only claimed (it can be forged), so guarded
+        actions still send a one-time code to the address on file."""
+        state = links.resolve(self.store, links.EMAIL, work.address, "sender_address")
+        return issue_claim(identity_secret(self.settings), work.conversation_id, links.EMAIL, state,
+                           external_id=work.address, method="sender_address", linkable=True)  # fmt: skip
+
+    def _reply(self, work: inbox.Work, paragraphs: List[str]) -> Reply:
+        return reply_to(self.store, self.settings, work.conversation_id, work.address, work.subject,
+                        work.message_id, work.details.get("references") or [], paragraphs)  # fmt: skip
+
+    async def _failed(self, work: inbox.Work, error: Exception) -> str:
+        reason, retryable = failure_reason(error)
+        record = {"code": reason, "title": str(error)[:255] or type(error).__name__}
+        delay = min(self.config.turn_retry_seconds * 2**work.attempts, MAX_RETRY_SECONDS)
+        if retryable and await db(
+            inbox.retry_later, self.store, work, record, delay, self.config.turn_attempts
+        ):
+            logger.warning(
+                "E-mail: turn of %s failed for now (%s); again in %.0f s", work.message_id, reason, delay
+            )
+            return inbox.RECEIVED
+        logger.error("E-mail: %s could not be answered (%s): %r", work.message_id, reason, error)
+        apology = await db(self._reply, work, [TURN_FAILED])
+        if await db(inbox.answer, self.store, work, apology, inbox.FAILED):
+            self.kick_outbox()
+        return inbox.FAILED
+
+    @contextlib.asynccontextmanager
+    async def _conversation(self, conversation_id: str) -> AsyncIterator[None]:
+        lock, users = self._conversations.get(conversation_id, (asyncio.Lock(), 0))
+        self._conversations[conversation_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._conversations[conversation_id]
+            if users <= 1:
+                del self._conversations[conversation_id]
+            else:
+                self._conversations[conversation_id] = (lock, users - 1)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _swept(self, row_id: int) -> None:
+        """A turn due for another try (or left by a dead process); when it finishes, the
+        listener is woken to flag its message."""
+        if await self.run(row_id) in inbox.DONE:
+            self.on_finished()
+
+    def kick_outbox(self) -> None:
+        self._outbox.set()
+
+    async def deliver_forever(self) -> None:
+        """Sends the outbox whenever a reply is queued, and every sweep (retries of e-mails
+        that failed for now); also takes up turns due for another try."""
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._outbox.wait(), self.config.sweep_seconds)
+            self._outbox.clear()
+            try:
+                await asyncio.to_thread(mailer.deliver_configured, self.store, self.settings)
+                for row_id in await db(inbox.due, self.store):
+                    self._spawn(self._swept(row_id))
+            except Exception as error:  # the database may be away: the next round tries again
+                logger.warning("E-mail: delivery round failed: %r", error)
+
+
+def reply_to(store: Store, settings: Settings, conversation_id: str, to: str, subject: str,
+             in_reply_to: Optional[str], references: List[str], paragraphs: List[str],
+             author: str = "bot") -> Reply:  # fmt: skip
+    """A reply in ``conversation_id``, with its earlier messages quoted (a database read)."""
+    earlier = [Earlier(m.address if m.direction == "in" else "Northwind Support", m.text or "", m.created_at)
+               for m in inbox.history(store, conversation_id, settings.email.quote_messages)]  # fmt: skip
+    return compose(conversation_id, to, subject, in_reply_to, references, paragraphs, earlier,
+                   own_address(settings).split("@")[-1] or "northwind.example", author)  # fmt: skip
+
+
+def own_address(settings: Settings) -> str:
+    from email.utils import parseaddr
+
+    return (settings.email.address or parseaddr(settings.mail_from)[1] or "").lower()
+
+
+def failure_reason(error: Exception) -> Tuple[str, bool]:
+    """Why a turn failed, and whether trying again later can succeed."""
+    if isinstance(error, TurnFailed):
+        return error.code.lower(), error.retryable
+    if isinstance(error, asyncio.TimeoutError):
+        return "timeout", True
+    if isinstance(error, AssistantNotReady):
+        return "not_ready", True
+    if isinstance(error, LockError):
+        return "conversation_busy", True
+    if is_transient(error):
+        return "store_unavailable", True
+    return "internal_error", False

@@ -1,0 +1,75 @@
+"""The listener waits with IDLE (polling every ten minutes would be far too slow for this test),
+and a Rasa server killed (SIGKILL) in the middle of a batch loses nothing and answers nothing
+twice once a new one has started."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.channels.email.conftest import SmtpInbox, email_env, start_email_server
+from tests.channels.email.dovecot import Dovecot
+from tests.channels.email.helpers import conversation_of, customer, query, user_turns
+from tests.channels.email.mail import customer_mail, new_id
+from tests.integration.conftest import Stack
+
+pytestmark = pytest.mark.integration
+MAILBOX = "crash@northwind.example"
+BATCH = 30
+
+
+def test_idle_picks_up_mail_and_a_killed_server_loses_and_duplicates_nothing(
+    stack: Stack, dovecot: Dovecot, smtp: tuple, pg_database: str
+) -> None:
+    received: SmtpInbox = smtp[0]
+    # The dead server's Redis tickets block their conversations for TICKET_LOCK_LIFETIME (60 s):
+    # the retries of a turn must outlast that (4 + 8 + 16 + 32 s), as the defaults do.
+    env = email_env(dovecot, smtp[1], MAILBOX, EMAIL_POLL_SECONDS="600", EMAIL_LEASE_SECONDS="12",
+                    EMAIL_TURN_RETRY_SECONDS="4")  # fmt: skip
+    server = start_email_server(stack, env)
+    time.sleep(3)  # the listener has looked at the empty mailbox and waits in IDLE
+    sender, started = customer(), time.monotonic()
+    dovecot.append(MAILBOX, customer_mail(sender, "Shipping", "Do you ship to Norway?", to=MAILBOX))
+    received.wait(lambda: len(received.to(sender)) == 1, timeout=60)
+    assert time.monotonic() - started < 60, "IDLE, not the ten-minute poll, picked it up"
+
+    senders, ids = [customer() for _ in range(BATCH)], [new_id() for _ in range(BATCH)]
+    dovecot.append(MAILBOX, *[customer_mail(s, f"Question {n}", "What are your opening hours?", message_id=i,
+                                            to=MAILBOX) for n, (s, i) in enumerate(zip(senders, ids, strict=True))])  # fmt: skip
+    answered = lambda: sum(1 for s in senders if received.to(s))  # noqa: E731
+    received.wait(lambda: answered() >= 3, timeout=180)
+    server.process.kill()
+    server.process.wait()
+    before = answered()
+    assert before < BATCH, "killed in the middle of the batch"
+
+    restarted = start_email_server(stack, env)
+    try:
+        received.wait(lambda: answered() == BATCH, timeout=300)
+        time.sleep(3)
+        assert [len(received.to(s)) for s in senders] == [1] * BATCH, "every e-mail answered exactly once"
+        for mail_id in ids:
+            assert len(user_turns(pg_database, conversation_of(pg_database, mail_id))) == 1
+        deadline = time.monotonic() + 60
+        while dovecot.unseen(MAILBOX) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not dovecot.unseen(MAILBOX), f"left unseen: {unseen_states(dovecot, pg_database)}"
+    finally:
+        restarted.stop()
+
+
+def unseen_states(dovecot: Dovecot, pg_database: str) -> list:
+    """What the database says about the messages still unseen (for a failure's message)."""
+    client = dovecot.client(MAILBOX)
+    try:
+        client.select_folder("INBOX", readonly=True)
+        fetched = client.fetch(client.search(["UNSEEN"]), ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+    finally:
+        client.logout()
+    ids = [
+        bytes(v[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"]).decode().split("<")[-1].split(">")[0]
+        for v in fetched.values()
+    ]
+    return [query(pg_database, "SELECT status, attempts, claimed_until, next_attempt_at, error FROM email_messages "
+                  "WHERE message_id = %s", i) for i in ids]  # fmt: skip
