@@ -24,6 +24,7 @@ USERS_READ, USERS_WRITE, GDPR, STAFF_READ, STAFF_WRITE = (
     "staff:read",
     "staff:write",
 )
+ANALYTICS = "analytics:read"
 
 EXPECTED: Dict[Tuple[str, str], str] = {
     ("GET", "/api/health/live"): PUBLIC,
@@ -69,12 +70,14 @@ EXPECTED: Dict[Tuple[str, str], str] = {
     ("DELETE", "/api/chat/conversations/<conversation_id:str>"): CUSTOMERS,
     ("GET", "/api/chat/conversations/<conversation_id:str>/messages"): CUSTOMERS,
     ("POST", "/api/chat/conversations/<conversation_id:str>/messages"): CUSTOMERS,
+    ("GET", "/api/admin/analytics"): ANALYTICS,
+    ("GET", "/api/admin/analytics/dashboard"): ANALYTICS,
 }
 ROLES = {SIGNED_IN: {"customer", "agent", "admin"}, CUSTOMERS: {"customer"}, ADMINS: {"admin"},
-         USERS_READ: {"admin"}, USERS_WRITE: {"admin"}, GDPR: {"admin"},
+         USERS_READ: {"admin"}, USERS_WRITE: {"admin"}, GDPR: {"admin"}, ANALYTICS: {"admin"},
          STAFF_READ: {"agent", "admin"}, STAFF_WRITE: {"agent", "admin"}}  # fmt: skip
 KEY_SCOPE = {USERS_READ: "users:read", USERS_WRITE: "users:write", GDPR: "gdpr",
-             STAFF_READ: "conversations:read", STAFF_WRITE: "conversations:write"}  # fmt: skip
+             STAFF_READ: "conversations:read", STAFF_WRITE: "conversations:write", ANALYTICS: "analytics:read"}  # fmt: skip
 CALLERS = ("nobody", "expired", "forged", "customer", "agent", "admin", "key_all_scopes", "key_no_scope")
 
 
