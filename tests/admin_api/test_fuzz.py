@@ -23,7 +23,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
                     max_leaves=6)  # fmt: skip
 EXAMPLES = 12
-SLOTS = 46  # at least the number of operations (a test below says when to raise it)
+SLOTS = 48  # at least the number of operations (a test below says when to raise it)
 REACHED: Dict[str, set] = {}  # operation -> statuses seen
 
 
@@ -131,7 +131,7 @@ def test_no_request_built_from_the_schema_gets_a_5xx(
         assert (
             answer.status_code < 500
         ), f"{method} {url} {body!r} {params!r} -> {answer.status_code} {answer.text[:500]}"
-        if path not in ("/api/docs", "/api/openapi.json"):
+        if path not in ("/api/docs", "/api/openapi.json") and not path.startswith("/admin"):
             assert "success" in answer.json(), answer.text[:300]
 
     attempt()

@@ -72,6 +72,8 @@ EXPECTED: Dict[Tuple[str, str], str] = {
     ("POST", "/api/chat/conversations/<conversation_id:str>/messages"): CUSTOMERS,
     ("GET", "/api/admin/analytics"): ANALYTICS,
     ("GET", "/api/admin/analytics/dashboard"): ANALYTICS,
+    ("GET", "/admin"): PUBLIC,
+    ("GET", "/admin/assets/<name:str>"): PUBLIC,
 }
 ROLES = {SIGNED_IN: {"customer", "agent", "admin"}, CUSTOMERS: {"customer"}, ADMINS: {"admin"},
          USERS_READ: {"admin"}, USERS_WRITE: {"admin"}, GDPR: {"admin"}, ANALYTICS: {"admin"},
@@ -127,7 +129,7 @@ def test_every_endpoint_answers_each_caller_as_it_should(
     client, wrong = callers[caller], []
     for (method, path), rule in EXPECTED.items():
         url = path.replace("<user_id:str>", "nobody").replace("<key_id:str>", "nokey")
-        url = url.replace("<conversation_id:str>", "no-such-conversation")
+        url = url.replace("<conversation_id:str>", "no-such-conversation").replace("<name:str>", "none.js")
         body = {"__not_a_field__": 1} if method in ("POST", "PUT") else None
         status = client.call(method, url, body).status_code
         want = expected(rule, caller)
