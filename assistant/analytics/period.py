@@ -74,6 +74,11 @@ class Period:
     def buckets(self) -> List[str]:
         """Every local day (``2026-11-26``) or hour (``2026-11-26T14:00``) of the period, in
         order; an hour a clock change repeats is one bucket, one it skips is absent."""
+        if self.granularity == "day":
+            return [
+                (self.first_day + timedelta(days=i)).isoformat()
+                for i in range((self.last_day - self.first_day).days + 1)
+            ]
         labels: List[str] = []
         moment = self.start
         while moment < self.end:

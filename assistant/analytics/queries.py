@@ -73,29 +73,23 @@ def _sent(scope: Scope, events: sa.Table) -> List[Any]:
     return _live(scope) + [events.c.timestamp >= p.start.timestamp(), events.c.timestamp < p.end.timestamp()]
 
 
-def conversations_by_channel(db: Connection, scope: Scope) -> List[Dict[str, Any]]:
-    """Per channel: conversations started, handed over, still open, closed, resolution time."""
-    handed = handed_over()
+def conversations_grouped(db: Connection, scope: Scope) -> List[Dict[str, Any]]:
+    """Per channel and local day or hour (bucket number): conversations started, handed over,
+    still open, closed, and their resolution seconds (sums, so groups add up)."""
+    p = scope.period
+    bucket = local_bucket(epoch(C.c.created_at), p.offsets(), p.bucket_seconds).label("bucket")
     closed = C.c.closed_at.isnot(None) & (C.c.status == CLOSED)
     resolution = sa.case((closed, epoch(C.c.closed_at) - epoch(C.c.created_at)))
     query = sa.select(
         C.c.channel,
+        bucket,
         sa.func.count().label("conversations"),
-        sa.func.sum(handed).label("handed_over"),
+        sa.func.sum(handed_over()).label("handed_over"),
         sa.func.sum(sa.case((C.c.status != CLOSED, 1), else_=0)).label("open"),
         sa.func.count(resolution).label("resolved"),
         sa.func.sum(resolution).label("resolution_seconds"),
     ).where(*_started(scope))
-    return [dict(row._mapping) for row in db.execute(query.group_by(C.c.channel).order_by(C.c.channel))]
-
-
-def conversations_by_bucket(db: Connection, scope: Scope) -> Dict[int, Dict[str, int]]:
-    """Per local day or hour (bucket number): conversations started and handed over."""
-    p = scope.period
-    bucket = local_bucket(epoch(C.c.created_at), p.offsets(), p.bucket_seconds).label("bucket")
-    query = sa.select(bucket, sa.func.count(), sa.func.sum(handed_over())).where(*_started(scope))
-    rows = db.execute(query.group_by(bucket))
-    return {int(b): {"conversations": int(n), "handed_over": int(h or 0)} for b, n, h in rows}
+    return [dict(row._mapping) for row in db.execute(query.group_by(C.c.channel, bucket))]
 
 
 def customer_key() -> Any:
@@ -146,35 +140,21 @@ def _counted(events: sa.Table) -> Any:
     )
 
 
-def messages_by_channel(db: Connection, scope: Scope) -> Dict[str, Dict[str, int]]:
-    """Per channel: messages in and out and fallbacks sent in the period."""
+def messages_grouped(db: Connection, scope: Scope) -> List[Dict[str, Any]]:
+    """Per channel and local day or hour: messages in and out and fallbacks sent."""
     events = scope.events
     if events is None:
-        return {}
-    columns = _message_columns(events)
-    query = (
-        sa.select(C.c.channel, *(c.label(name) for name, c in columns.items()))
-        .select_from(events.join(C, C.c.id == events.c.sender_id))
-        .where(*_sent(scope, events), _counted(events))
-        .group_by(C.c.channel)
-    )
-    return {row.channel: {k: int(row._mapping[k] or 0) for k in columns} for row in db.execute(query)}
-
-
-def messages_by_bucket(db: Connection, scope: Scope) -> Dict[int, Dict[str, int]]:
-    events = scope.events
-    if events is None:
-        return {}
+        return []
     p = scope.period
     bucket = local_bucket(events.c.timestamp, p.offsets(), p.bucket_seconds).label("bucket")
     columns = _message_columns(events)
     query = (
-        sa.select(bucket, *(c.label(name) for name, c in columns.items()))
+        sa.select(C.c.channel, bucket, *(c.label(name) for name, c in columns.items()))
         .select_from(events.join(C, C.c.id == events.c.sender_id))
         .where(*_sent(scope, events), _counted(events))
-        .group_by(bucket)
+        .group_by(C.c.channel, bucket)
     )
-    return {int(row.bucket): {k: int(row._mapping[k] or 0) for k in columns} for row in db.execute(query)}
+    return [dict(row._mapping) for row in db.execute(query)]
 
 
 def message_details(db: Connection, scope: Scope) -> Dict[str, Any]:
@@ -200,22 +180,28 @@ def message_details(db: Connection, scope: Scope) -> Dict[str, Any]:
 
 def first_response(db: Connection, scope: Scope) -> Optional[float]:
     """Average seconds from a conversation's first customer message to the first message out
-    after it, over the period's conversations that got one."""
+    after it, over the period's conversations that got one (replies up to a day after the end)."""
     events = scope.events
     if events is None:
         return None
-    started = sa.select(C.c.id).where(*_started(scope))
+    p = scope.period
+    sent = (
+        sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp)
+        .select_from(events.join(C, C.c.id == events.c.sender_id))
+        .where(*_started(scope), events.c.type_name.in_(("user", "bot")),
+               events.c.timestamp >= p.start.timestamp(), events.c.timestamp < p.end.timestamp() + 86400)
+        .cte("sent")
+    )  # fmt: skip
     first = (
-        sa.select(events.c.sender_id, sa.func.min(events.c.timestamp).label("at"))
-        .where(events.c.type_name == "user", events.c.sender_id.in_(started))
-        .group_by(events.c.sender_id)
-        .subquery()
+        sa.select(sent.c.sender_id, sa.func.min(sent.c.timestamp).label("at"))
+        .where(sent.c.type_name == "user")
+        .group_by(sent.c.sender_id)
+        .cte("first")
     )
-    reply = events.alias("reply")
     waits = (
-        sa.select((sa.func.min(reply.c.timestamp) - first.c.at).label("wait"))
-        .select_from(first.join(reply, reply.c.sender_id == first.c.sender_id))
-        .where(reply.c.type_name == "bot", reply.c.timestamp >= first.c.at)
+        sa.select((sa.func.min(sent.c.timestamp) - first.c.at).label("wait"))
+        .select_from(first.join(sent, sent.c.sender_id == first.c.sender_id))
+        .where(sent.c.type_name == "bot", sent.c.timestamp >= first.c.at)
         .group_by(first.c.sender_id, first.c.at)
         .subquery()
     )

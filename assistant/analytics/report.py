@@ -27,82 +27,101 @@ class Analytics:
     def report(self, period: Period, channel: Optional[str] = None) -> Dict[str, Any]:
         with self.sources.connect() as db:
             scope = Scope(period, channel, self.sources.events(db))
-            channels = queries.conversations_by_channel(db, scope)
-            messages = queries.messages_by_channel(db, scope)
+            found = _common(db, scope)
             details = queries.message_details(db, scope)
-            ratings = queries.csat(db, scope)
-            overview = _overview(channels, messages, ratings, queries.first_response(db, scope))
-            overview.update(queries.customers(db, scope), agent_messages=details["agent_messages"])
+            found["overview"].update(queries.customers(db, scope), agent_messages=details["agent_messages"])
             return {
                 "period": period.describe(),
                 "filters": {"channel": channel},
-                "overview": overview,
-                "ai_performance": {
-                    **_performance(channels, messages),
-                    "avg_intent_confidence": _round(details["avg_intent_confidence"], 4),
-                },
-                "csat": _csat(ratings),
+                "overview": found["overview"],
+                "ai_performance": {**found["performance"],
+                                   "avg_intent_confidence": _round(details["avg_intent_confidence"], 4)},
+                "csat": found["csat"],
                 "top_intents": [_intent(i) for i in queries.top_intents(db, scope, confidence=True)],
-                "by_channel": [_channel(c, messages.get(c["channel"], {})) for c in channels],
-                "trends": {"granularity": period.granularity, "series": _series(db, scope)},
-            }
+                "by_channel": found["channels"],
+                "trends": {"granularity": period.granularity, "series": found["series"]},
+            }  # fmt: skip
 
     def dashboard(self, period: Period, now: datetime, channel: Optional[str] = None) -> Dict[str, Any]:
         with self.sources.connect() as db:
             scope = Scope(period, channel, self.sources.events(db))
-            channels = queries.conversations_by_channel(db, scope)
-            messages = queries.messages_by_channel(db, scope)
-            ratings = queries.csat(db, scope)
-            overview = _overview(channels, messages, ratings, queries.first_response(db, scope))
+            found = _common(db, scope)
             return {
                 "period": period.describe(),
-                "overview": {**overview, **_performance(channels, messages)},
-                "by_channel": {c["channel"]: _channel(c, messages.get(c["channel"], {})) for c in channels},
-                "by_day": _series(db, scope),
+                "overview": {**found["overview"], **found["performance"]},
+                "by_channel": {c["channel"]: c for c in found["channels"]},
+                "by_day": found["series"],
                 "top_intents": [_intent(i) for i in queries.top_intents(db, scope)],
-                "csat": _csat(ratings),
+                "csat": found["csat"],
                 "queue": queries.queue(db, now, channel),
             }
 
 
+def _common(db: Connection, scope: Scope) -> Dict[str, Any]:
+    """What both answers share: conversations and messages (by channel and by bucket), first
+    response, CSAT."""
+    started = queries.conversations_grouped(db, scope)
+    sent = queries.messages_grouped(db, scope)
+    total = _sum(started)
+    ratings = queries.csat(db, scope)
+    overview = _overview(total, _sum(sent), ratings, queries.first_response(db, scope))
+    by_channel, messages = _by(started, "channel"), _by(sent, "channel")
+    return {
+        "overview": overview,
+        "performance": _performance(total, _sum(sent)),
+        "csat": _csat(ratings),
+        "channels": [_channel(name, by_channel[name], messages.get(name, {})) for name in sorted(by_channel)],
+        "series": _series(scope.period, _by(started, "bucket"), _by(sent, "bucket")),
+    }
+
+
+def _sum(rows: List[Dict[str, Any]]) -> Dict[str, float]:
+    total: Dict[str, float] = {}
+    for row in rows:
+        for name, value in row.items():
+            if name not in ("channel", "bucket"):
+                total[name] = total.get(name, 0.0) + float(value or 0)
+    return total
+
+
+def _by(rows: List[Dict[str, Any]], key: str) -> Dict[Any, Dict[str, float]]:
+    groups: Dict[Any, List[Dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row[key], []).append(row)
+    return {name: _sum(members) for name, members in groups.items()}
+
+
 def _overview(
-    channels: List[Dict[str, Any]],
-    messages: Dict[str, Dict[str, int]],
-    ratings: Dict[int, int],
-    response: Any,
+    started: Dict[str, float], sent: Dict[str, float], ratings: Dict[int, int], response: Any
 ) -> Dict[str, Any]:
-    total = sum(int(c["conversations"]) for c in channels)
-    handed = sum(int(c["handed_over"] or 0) for c in channels)
-    resolved = sum(int(c["resolved"] or 0) for c in channels)
-    seconds = sum(float(c["resolution_seconds"] or 0) for c in channels)
+    total, handed = int(started.get("conversations", 0)), int(started.get("handed_over", 0))
+    resolved = started.get("resolved", 0)
     return {
         "total_conversations": total,
-        "active_conversations": sum(int(c["open"] or 0) for c in channels),
+        "active_conversations": int(started.get("open", 0)),
         "ai_resolved": total - handed,
         "agent_handovers": handed,
         "containment_rate": _rate(total - handed, total),
-        "messages_in": sum(m.get("messages_in", 0) for m in messages.values()),
-        "messages_out": sum(m.get("messages_out", 0) for m in messages.values()),
+        "messages_in": int(sent.get("messages_in", 0)),
+        "messages_out": int(sent.get("messages_out", 0)),
         "avg_response_time": _seconds(response),
-        "avg_resolution_time": _seconds(seconds / resolved if resolved else None),
+        "avg_resolution_time": _seconds(started["resolution_seconds"] / resolved if resolved else None),
         "avg_satisfaction_score": _csat(ratings)["average"],
     }
 
 
-def _performance(channels: List[Dict[str, Any]], messages: Dict[str, Dict[str, int]]) -> Dict[str, Any]:
-    total = sum(int(c["conversations"]) for c in channels)
-    handed = sum(int(c["handed_over"] or 0) for c in channels)
-    incoming = sum(m.get("messages_in", 0) for m in messages.values())
-    fallbacks = sum(m.get("fallbacks", 0) for m in messages.values())
+def _performance(started: Dict[str, float], sent: Dict[str, float]) -> Dict[str, Any]:
+    total, handed = int(started.get("conversations", 0)), int(started.get("handed_over", 0))
+    incoming, fallbacks = int(sent.get("messages_in", 0)), int(sent.get("fallbacks", 0))
     return {"automation_rate": _rate(total - handed, total), "fallbacks": fallbacks,
             "fallback_rate": _rate(fallbacks, incoming)}  # fmt: skip
 
 
-def _channel(row: Dict[str, Any], messages: Dict[str, int]) -> Dict[str, Any]:
-    total, handed = int(row["conversations"]), int(row["handed_over"] or 0)
-    return {"channel": row["channel"], "conversations": total, "ai_resolved": total - handed,
+def _channel(name: str, started: Dict[str, float], sent: Dict[str, float]) -> Dict[str, Any]:
+    total, handed = int(started.get("conversations", 0)), int(started.get("handed_over", 0))
+    return {"channel": name, "conversations": total, "ai_resolved": total - handed,
             "agent_handovers": handed, "containment_rate": _rate(total - handed, total),
-            "messages_in": messages.get("messages_in", 0), "messages_out": messages.get("messages_out", 0)}  # fmt: skip
+            "messages_in": int(sent.get("messages_in", 0)), "messages_out": int(sent.get("messages_out", 0))}  # fmt: skip
 
 
 def _intent(row: Dict[str, Any]) -> Dict[str, Any]:
@@ -123,20 +142,22 @@ def _csat(ratings: Dict[int, int]) -> Dict[str, Any]:
             "distribution": {str(r): ratings.get(r, 0) for r in RATINGS}}  # fmt: skip
 
 
-def _series(db: Connection, scope: Scope) -> List[Dict[str, Any]]:
+def _series(
+    period: Period, started: Dict[Any, Dict[str, float]], sent: Dict[Any, Dict[str, float]]
+) -> List[Dict[str, Any]]:
     """Every local day (or hour) of the period, with zeros where nothing happened."""
-    period = scope.period
-    started = {period.label_of_index(k): v for k, v in queries.conversations_by_bucket(db, scope).items()}
-    sent = {period.label_of_index(k): v for k, v in queries.messages_by_bucket(db, scope).items()}
+    by_label_started = {period.label_of_index(int(k)): v for k, v in started.items()}
+    by_label_sent = {period.label_of_index(int(k)): v for k, v in sent.items()}
     key = "date" if period.granularity == "day" else "hour"
     series = []
     for label in period.buckets():
-        conversations = started.get(label, {}).get("conversations", 0)
-        handed = started.get(label, {}).get("handed_over", 0)
+        conversations = int(by_label_started.get(label, {}).get("conversations", 0))
+        handed = int(by_label_started.get(label, {}).get("handed_over", 0))
+        messages = by_label_sent.get(label, {})
         series.append({key: label, "conversations": conversations, "ai_resolved": conversations - handed,
                        "agent_handovers": handed, "containment_rate": _rate(conversations - handed, conversations),
-                       "messages_in": sent.get(label, {}).get("messages_in", 0),
-                       "messages_out": sent.get(label, {}).get("messages_out", 0)})  # fmt: skip
+                       "messages_in": int(messages.get("messages_in", 0)),
+                       "messages_out": int(messages.get("messages_out", 0))})  # fmt: skip
     return series
 
 
