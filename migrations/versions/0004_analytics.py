@@ -1,0 +1,34 @@
+"""analytics: an index on Rasa's events table for the analytics' period scans
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-26 10:45:00
+
+Rasa's ``events`` table is not the store's: the index is created only when the table is already
+in this database (PostgreSQL, where the tracker store shares it). Otherwise
+``python -m assistant.analytics.indexes`` adds it once Rasa has created the table.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from assistant.analytics.indexes import create_index_sql, drop_index_sql, has_rasa_events
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    if has_rasa_events(bind):
+        op.execute(create_index_sql(bind.dialect.name))
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    if sa.inspect(bind).has_table("events"):
+        op.execute(drop_index_sql())
