@@ -104,8 +104,10 @@ def copy(
 class World:
     """The generated conversations, kept small in memory (one tuple each)."""
 
-    def __init__(self, conversations: int, days: int, customers: List[int], seed: int = 7) -> None:
-        self.rng = random.Random(seed)
+    def __init__(
+        self, conversations: int, days: int, customers: List[int], per_conversation: int, seed: int = 7
+    ) -> None:
+        self.rng, self.per_conversation = random.Random(seed), per_conversation
         self.now = datetime.utcnow().replace(microsecond=0)
         span = days * 86400
         self.rows = []
@@ -131,8 +133,9 @@ class World:
             customer_id = customer[1] if customer and customer[0] == "id" else None
             external = customer[1] if customer and customer[0] == "ext" else None
             changed = closed or queued or created
+            last = created + timedelta(seconds=self.per_conversation // 4 * 40)
             yield (cid, channel, external, customer_id, status, "normal", "[]", created, changed, changed, queued,
-                   created + timedelta(minutes=3), closed)  # fmt: skip
+                   last, closed)  # fmt: skip
 
     def status_changes(self) -> Iterator[Sequence[Any]]:
         for cid, _channel, created, handed, _customer in self.rows:
@@ -183,7 +186,7 @@ def fill(
         customers = [row[0] for row in db.execute(sa.text("SELECT id FROM customers"))]
     if not customers:
         customers = _customers(url)
-    world, took = World(conversations, days, customers), {}
+    world, took = World(conversations, days, customers, per_conversation), {}
     conversation_columns = ("id", "channel", "external_id", "customer_id", "status", "priority", "tags", "created_at",
                             "updated_at", "status_changed_at", "queued_at", "last_message_at", "closed_at")  # fmt: skip
     for name, table, columns, rows in (

@@ -39,7 +39,9 @@ def drop_index_sql() -> str:
 def has_rasa_events(bind: Any) -> bool:
     """Whether Rasa's events table is there (with the columns the index covers)."""
     inspector = sa.inspect(bind)
-    return inspector.has_table("events") and COLUMNS.issubset(c["name"] for c in inspector.get_columns("events"))
+    return inspector.has_table("events") and COLUMNS.issubset(
+        c["name"] for c in inspector.get_columns("events")
+    )
 
 
 def ensure_event_index(engine: sa.engine.Engine) -> bool:

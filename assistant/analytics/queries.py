@@ -68,9 +68,13 @@ def _started(scope: Scope) -> List[Any]:
     return _live(scope) + [C.c.created_at >= p.start_naive, C.c.created_at < p.end_naive]
 
 
-def _sent(scope: Scope, events: sa.Table) -> List[Any]:
+def _period_of(scope: Scope, events: sa.Table) -> List[Any]:
     p = scope.period
-    return _live(scope) + [events.c.timestamp >= p.start.timestamp(), events.c.timestamp < p.end.timestamp()]
+    return [events.c.timestamp >= p.start.timestamp(), events.c.timestamp < p.end.timestamp()]
+
+
+def _sent(scope: Scope, events: sa.Table) -> List[Any]:
+    return _live(scope) + _period_of(scope, events)
 
 
 def conversations_grouped(db: Connection, scope: Scope) -> List[Dict[str, Any]]:
@@ -141,19 +145,26 @@ def _counted(events: sa.Table) -> Any:
 
 
 def messages_grouped(db: Connection, scope: Scope) -> List[Dict[str, Any]]:
-    """Per channel and local day or hour: messages in and out and fallbacks sent."""
+    """Per channel and local day or hour: messages in and out and fallbacks sent (counted per
+    conversation first, so the join with the conversations is small)."""
     events = scope.events
     if events is None:
         return []
     p = scope.period
     bucket = local_bucket(events.c.timestamp, p.offsets(), p.bucket_seconds).label("bucket")
     columns = _message_columns(events)
-    query = (
-        sa.select(C.c.channel, bucket, *(c.label(name) for name, c in columns.items()))
-        .select_from(events.join(C, C.c.id == events.c.sender_id))
-        .where(*_sent(scope, events), _counted(events))
-        .group_by(C.c.channel, bucket)
+    per_conversation = (
+        sa.select(events.c.sender_id, bucket, *(c.label(name) for name, c in columns.items()))
+        .where(*_period_of(scope, events), _counted(events))
+        .group_by(events.c.sender_id, bucket)
+        .subquery()
     )
+    query = (
+        sa.select(C.c.channel, per_conversation.c.bucket, *(sa.func.sum(per_conversation.c[name]).label(name) for name in columns))
+        .select_from(per_conversation.join(C, C.c.id == per_conversation.c.sender_id))
+        .where(*_live(scope))
+        .group_by(C.c.channel, per_conversation.c.bucket)
+    )  # fmt: skip
     return [dict(row._mapping) for row in db.execute(query)]
 
 
@@ -185,24 +196,20 @@ def first_response(db: Connection, scope: Scope) -> Optional[float]:
     if events is None:
         return None
     p = scope.period
+    kind, at = events.c.type_name, events.c.timestamp
     sent = (
-        sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp)
+        sa.select(events.c.sender_id, kind, at,
+                  sa.func.min(sa.case((kind == "user", at))).over(partition_by=events.c.sender_id).label("first_in"))
         .select_from(events.join(C, C.c.id == events.c.sender_id))
-        .where(*_started(scope), events.c.type_name.in_(("user", "bot")),
-               events.c.timestamp >= p.start.timestamp(), events.c.timestamp < p.end.timestamp() + 86400)
-        .cte("sent")
+        .where(*_started(scope), kind.in_(("user", "bot")), at >= p.start.timestamp(), at < p.end.timestamp() + 86400)
+        .subquery()
     )  # fmt: skip
-    first = (
-        sa.select(sent.c.sender_id, sa.func.min(sent.c.timestamp).label("at"))
-        .where(sent.c.type_name == "user")
-        .group_by(sent.c.sender_id)
-        .cte("first")
+    reply = sa.case(
+        (sa.and_(sent.c.type_name == "bot", sent.c.timestamp >= sent.c.first_in), sent.c.timestamp)
     )
     waits = (
-        sa.select((sa.func.min(sent.c.timestamp) - first.c.at).label("wait"))
-        .select_from(first.join(sent, sent.c.sender_id == first.c.sender_id))
-        .where(sent.c.type_name == "bot", sent.c.timestamp >= first.c.at)
-        .group_by(first.c.sender_id, first.c.at)
+        sa.select((sa.func.min(reply) - sa.func.min(sent.c.first_in)).label("wait"))
+        .group_by(sent.c.sender_id)
         .subquery()
     )
     return _float(db.execute(sa.select(sa.func.avg(waits.c.wait))).scalar())
@@ -227,23 +234,29 @@ def top_intents(
     events = scope.events
     if events is None:
         return []
-    handed = handed_over()
-    columns = [
-        events.c.intent_name.label("intent"),
-        sa.func.count().label("count"),
-        sa.func.count(sa.distinct(events.c.sender_id)).label("conversations"),
-        sa.func.count(sa.distinct(sa.case((handed == 1, events.c.sender_id)))).label("handed_over"),
-    ]
+    inner = [events.c.intent_name.label("intent"), events.c.sender_id, sa.func.count().label("n")]
+    if confidence:
+        score = json_number(events.c.data, "parse_data", "intent", "confidence")
+        inner += [sa.func.sum(score).label("score"), sa.func.count(score).label("scored")]
+    per_conversation = (
+        sa.select(*inner)
+        .where(*_period_of(scope, events), events.c.type_name == "user", events.c.intent_name.isnot(None))
+        .group_by(events.c.intent_name, events.c.sender_id)
+        .subquery()
+    )
+    pc = per_conversation.c
+    columns = [pc.intent, sa.func.sum(pc.n).label("count"), sa.func.count().label("conversations"),
+               sa.func.sum(handed_over()).label("handed_over")]  # fmt: skip
     if confidence:
         columns.append(
-            sa.func.avg(json_number(events.c.data, "parse_data", "intent", "confidence")).label("confidence")
+            (sa.func.sum(pc.score) / sa.func.nullif(sa.func.sum(pc.scored), 0)).label("confidence")
         )
     query = (
         sa.select(*columns)
-        .select_from(events.join(C, C.c.id == events.c.sender_id))
-        .where(*_sent(scope, events), events.c.type_name == "user", events.c.intent_name.isnot(None))
-        .group_by(events.c.intent_name)
-        .order_by(sa.desc("count"), events.c.intent_name)
+        .select_from(per_conversation.join(C, C.c.id == pc.sender_id))
+        .where(*_live(scope))
+        .group_by(pc.intent)
+        .order_by(sa.desc("count"), pc.intent)
         .limit(limit)
     )
     return [dict(row._mapping) for row in db.execute(query)]

@@ -27,6 +27,7 @@ class Sources:
             raise ValueError("analytics need the tracker store in the business database (PostgreSQL)")
         self.engine = create_db_engine(database_url)
         self._events: Optional[sa.Table] = None
+        self._schema: Optional[str] = None
         if self.sqlite and tracker_url != database_url:
             self._attach(make_url(tracker_url).database or "")
 
@@ -35,7 +36,7 @@ class Sources:
             connection.execute(f"ATTACH DATABASE '{path.replace(chr(39), chr(39) * 2)}' AS {TRACKER_SCHEMA}")
 
         sa.event.listen(self.engine, "connect", attach)
-        self._schema: Optional[str] = TRACKER_SCHEMA
+        self._schema = TRACKER_SCHEMA
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -45,7 +46,7 @@ class Sources:
     def events(self, db: Connection) -> Optional[sa.Table]:
         """Rasa's events table, or None while Rasa has not created it."""
         if self._events is None:
-            schema = getattr(self, "_schema", None)
+            schema = self._schema
             if sa.inspect(db).has_table("events", schema=schema):
                 self._events = EVENTS.to_metadata(sa.MetaData(), schema=schema) if schema else EVENTS
         return self._events
