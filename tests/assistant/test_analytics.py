@@ -4,18 +4,22 @@ database). Each expected figure is worked out in a comment from the fixture's ta
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
+import sqlalchemy as sa
 
 from assistant.analytics import Analytics, PeriodError, Sources, make_period
+from assistant.analytics.indexes import EVENTS_INDEX, ensure_event_index
 from assistant.conversations.tracker_events import EVENTS
 from assistant.settings import Settings
+from assistant.store import build_store
 from assistant.store.repository import create_db_engine
 from tests.assistant import analytics_fixture as fx
-from tests.conftest import _fresh_store
+from tests.conftest import PG_URL_TEMPLATE, _admin, _fresh_store
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -198,3 +202,27 @@ def test_the_default_period_is_the_last_30_days() -> None:
     period = make_period(None, None, "Asia/Tokyo", today=date(2026, 11, 26))
     assert (period.first_day, period.last_day) == (date(2026, 10, 28), date(2026, 11, 26))
     assert period.describe()["start_utc"] == "2026-10-27T15:00:00Z"
+
+
+def test_migration_0004_indexes_rasas_events_table_when_it_is_there(tmp_path: Path) -> None:
+    name = f"analytics_index_{uuid.uuid4().hex[:8]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    engine = create_db_engine(PG_URL_TEMPLATE.format(db=name))
+    try:
+        EVENTS.metadata.create_all(engine)  # Rasa's table, before the migrations run
+        build_store(Settings(var_dir=tmp_path, database_url=PG_URL_TEMPLATE.format(db=name))).engine.dispose()
+        assert EVENTS_INDEX in {index["name"] for index in sa.inspect(engine).get_indexes("events")}
+    finally:
+        engine.dispose()
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_index_command_adds_it_once_rasa_made_the_table(tmp_path: Path) -> None:
+    tracker = create_db_engine(Settings(var_dir=tmp_path).tracker_store_url)
+    try:
+        assert ensure_event_index(tracker) is False  # no events table yet
+        EVENTS.metadata.create_all(tracker)
+        assert ensure_event_index(tracker) is True and ensure_event_index(tracker) is True
+        assert EVENTS_INDEX in {index["name"] for index in sa.inspect(tracker).get_indexes("events")}
+    finally:
+        tracker.dispose()
