@@ -312,6 +312,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "analytics_dashboard.json")
     args = parser.parse_args()
     name = f"bench_analytics_{uuid.uuid4().hex[:8]}"
     admin(f'CREATE DATABASE "{name}"')
@@ -327,7 +328,10 @@ def main() -> None:
         result["in_process"] = in_process(settings, args.runs)
         result["http"] = over_http(settings, url, args.runs)
         result["load_average"] = os.getloadavg()
+        result["date"] = datetime.utcnow().isoformat(timespec="seconds") + "Z"
         print(json.dumps(result, indent=2, default=str))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2, default=str))
     finally:
         if not args.keep:
             admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -18,7 +17,6 @@ from playwright.async_api import Browser, Page
 from tests.admin_api.conftest import ADMIN_EMAIL, AGENT_EMAIL, PASSWORD, Api, create_tracker_engine
 from tests.assistant import analytics_fixture as fx
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PAGE = "/admin?from=2026-03-27&to=2026-03-30&tz=Europe/Berlin"
 # What each chart must show (worked out in tests/assistant/test_analytics.py).
@@ -32,16 +30,6 @@ CHARTS: Dict[str, Dict[str, Any]] = {
     "csat": {"labels": ["1", "2", "3", "4", "5"], "values": [[0, 1, 0, 1, 1]]},
     "queue": {"labels": ["urgent", "high", "normal", "low"], "values": [[0, 0, 1, 0]]},
 }
-
-
-@pytest.fixture(scope="module")
-def dashboard_dist() -> Path:
-    """admin_dashboard/dist/, built by scripts/build_dashboard.sh (npm ci; a no-op when up to date)."""
-    done = subprocess.run(["bash", str(ROOT / "scripts" / "build_dashboard.sh")], capture_output=True, text=True,
-                          timeout=900)  # fmt: skip
-    if done.returncode != 0:
-        pytest.fail(f"scripts/build_dashboard.sh failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
-    return ROOT / "admin_dashboard" / "dist"
 
 
 @pytest.fixture(scope="module")
