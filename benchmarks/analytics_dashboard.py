@@ -236,6 +236,30 @@ def timed(function: Callable[[], Any], runs: int) -> Dict[str, float]:
             "min_ms": round(samples[0], 1), "max_ms": round(samples[-1], 1), "runs": runs}  # fmt: skip
 
 
+def cpu_cost(sources: Sources, function: Callable[[], Any], runs: int) -> Dict[str, float]:
+    """CPU milliseconds one call costs, whatever else the machine does: the PostgreSQL backend's
+    (serial plans, so no parallel workers escape the count) plus this process's."""
+    with sources.engine.begin() as db:  # committed: the setting stays with the pooled connection
+        pid = db.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        db.execute(sa.text("SET max_parallel_workers_per_gather = 0"))
+    function()
+    backend, client = _ticks(pid), time.process_time()
+    for _ in range(runs):
+        function()
+    backend_ms = (_ticks(pid) - backend) * 1000 / os.sysconf("SC_CLK_TCK") / runs
+    client_ms = (time.process_time() - client) * 1000 / runs
+    with sources.engine.begin() as db:
+        db.execute(sa.text("RESET max_parallel_workers_per_gather"))
+    return {"database_ms": round(backend_ms, 1), "python_ms": round(client_ms, 1),
+            "total_ms": round(backend_ms + client_ms, 1), "runs": runs}  # fmt: skip
+
+
+def _ticks(pid: int) -> int:
+    """User and system CPU ticks of a local process (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def in_process(settings: Settings, runs: int) -> Dict[str, Any]:
     sources = Sources(settings.database_url, settings.tracker_store_url)
     analytics, today, now = Analytics(sources), date.today(), datetime.utcnow()
@@ -247,6 +271,7 @@ def in_process(settings: Settings, runs: int) -> Dict[str, Any]:
         "report_30_days": timed(lambda: analytics.report(last30), max(5, runs // 3)),
     }
     found["figures_30_days"] = analytics.dashboard(last30, now)["overview"]
+    found["cpu_per_dashboard_30_days"] = cpu_cost(sources, lambda: analytics.dashboard(last30, now), runs)
     with sources.engine.begin() as db:
         db.execute(sa.text(drop_index_sql()))
     found["without_index"] = {
