@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import cached_property
 from typing import List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
@@ -60,16 +61,21 @@ class Period:
 
     def offsets(self) -> List[Tuple[float, int]]:
         """``[(from_epoch, utc_offset_seconds), ...]``: the zone's offset from each moment on,
-        the first entry from the period's start (changes found hour by hour, then to the second)."""
+        the first entry from the period's start (changes found day by day, then to the second;
+        a zone changes its offset at most once a day)."""
+        return list(self._offsets)
+
+    @cached_property
+    def _offsets(self) -> Tuple[Tuple[float, int], ...]:
         tz, moment, end = self.tz, self.start, self.end
         found = [(moment.timestamp(), _offset(moment, tz))]
         while moment < end:
-            step = min(moment + timedelta(hours=1), end)
+            step = min(moment + timedelta(days=1), end)
             if _offset(step, tz) != found[-1][1]:
                 change = _first_change(moment, step, tz)
                 found.append((change.timestamp(), _offset(change, tz)))
             moment = step
-        return found
+        return tuple(found)
 
     def buckets(self) -> List[str]:
         """Every local day (``2026-11-26``) or hour (``2026-11-26T14:00``) of the period, in
