@@ -30,6 +30,8 @@ class Sources:
         self._schema: Optional[str] = None
         if self.sqlite and tracker_url != database_url:
             self._attach(make_url(tracker_url).database or "")
+        if not self.sqlite:
+            sa.event.listen(self.engine, "connect", _no_jit)
 
     def _attach(self, path: str) -> None:
         def attach(connection: Any, _record: Any) -> None:
@@ -53,3 +55,12 @@ class Sources:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _no_jit(connection: Any, _record: Any) -> None:
+    """PostgreSQL's JIT compiles the bigger analytics plans (a long range) for longer than
+    they then run: these connections do without it."""
+    cursor = connection.cursor()
+    cursor.execute("SET jit = off")
+    cursor.close()
+    connection.commit()
