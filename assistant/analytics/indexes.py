@@ -1,6 +1,6 @@
-"""The index the analytics need on Rasa's ``events`` table: the events sent in a period, with
+"""The indexes the analytics need on Rasa's ``events`` table: the events sent in a period, with
 what the queries read (kind, conversation, intent, action) inside the index, so PostgreSQL
-answers from the index alone. Rasa creates the table (with an index on ``sender_id`` only) when
+answers from the index alone; and a conversation's events by kind and time (first responses). Rasa creates the table (with an index on ``sender_id`` only) when
 its server first starts; migration 0004 adds this index when the table is already there, and
 
     python -m assistant.analytics.indexes
@@ -11,7 +11,7 @@ adds it later (``CREATE INDEX CONCURRENTLY`` on PostgreSQL: Rasa keeps writing m
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, List
 
 import sqlalchemy as sa
 
@@ -19,21 +19,25 @@ from assistant.settings import get_settings
 from assistant.store.repository import create_db_engine
 
 EVENTS_INDEX = "ix_events_analytics"
+SENDER_INDEX = "ix_events_analytics_sender"  # a conversation's first message of a kind
 COLUMNS = frozenset({"timestamp", "type_name", "sender_id", "intent_name", "action_name"})
 
 
-def create_index_sql(dialect: str, concurrently: bool = False) -> str:
+def create_index_sql(dialect: str, concurrently: bool = False) -> List[str]:
+    how = "CONCURRENTLY " if concurrently and dialect == "postgresql" else ""
+    by_sender = f"CREATE INDEX {how}IF NOT EXISTS {SENDER_INDEX} ON events (sender_id, type_name, timestamp)"
     if dialect == "postgresql":
-        how = "CONCURRENTLY " if concurrently else ""
-        return (
+        by_time = (
             f"CREATE INDEX {how}IF NOT EXISTS {EVENTS_INDEX} ON events (timestamp) "
             "INCLUDE (type_name, sender_id, intent_name, action_name)"
         )
-    return f"CREATE INDEX IF NOT EXISTS {EVENTS_INDEX} ON events (timestamp, type_name, sender_id, intent_name, action_name)"
+    else:
+        by_time = f"CREATE INDEX IF NOT EXISTS {EVENTS_INDEX} ON events (timestamp, type_name, sender_id, intent_name, action_name)"
+    return [by_time, by_sender]
 
 
-def drop_index_sql() -> str:
-    return f"DROP INDEX IF EXISTS {EVENTS_INDEX}"
+def drop_index_sql() -> List[str]:
+    return [f"DROP INDEX IF EXISTS {EVENTS_INDEX}", f"DROP INDEX IF EXISTS {SENDER_INDEX}"]
 
 
 def has_rasa_events(bind: Any) -> bool:
@@ -50,10 +54,12 @@ def ensure_event_index(engine: sa.engine.Engine) -> bool:
         return False
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(sa.text(create_index_sql("postgresql", concurrently=True)))
+            for statement in create_index_sql("postgresql", concurrently=True):
+                connection.execute(sa.text(statement))
     else:
         with engine.begin() as connection:
-            connection.execute(sa.text(create_index_sql(engine.dialect.name)))
+            for statement in create_index_sql(engine.dialect.name):
+                connection.execute(sa.text(statement))
     return True
 
 
@@ -61,7 +67,7 @@ def main() -> int:
     engine = create_db_engine(get_settings().tracker_store_url)
     try:
         if ensure_event_index(engine):
-            print(f"{EVENTS_INDEX} is on the events table.")
+            print(f"{EVENTS_INDEX} and {SENDER_INDEX} are on the events table.")
             return 0
         print("There is no events table yet (start the Rasa server once).", file=sys.stderr)
         return 1

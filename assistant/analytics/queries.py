@@ -191,27 +191,27 @@ def message_details(db: Connection, scope: Scope) -> Dict[str, Any]:
 
 def first_response(db: Connection, scope: Scope) -> Optional[float]:
     """Average seconds from a conversation's first customer message to the first message out
-    after it, over the period's conversations that got one (replies up to a day after the end)."""
+    after it, over the period's conversations that got one: two probes of the events index on
+    (conversation, kind, time) per conversation."""
     events = scope.events
     if events is None:
         return None
-    p = scope.period
-    kind, at = events.c.type_name, events.c.timestamp
-    sent = (
-        sa.select(events.c.sender_id, kind, at,
-                  sa.func.min(sa.case((kind == "user", at))).over(partition_by=events.c.sender_id).label("first_in"))
-        .select_from(events.join(C, C.c.id == events.c.sender_id))
-        .where(*_started(scope), kind.in_(("user", "bot")), at >= p.start.timestamp(), at < p.end.timestamp() + 86400)
-        .subquery()
-    )  # fmt: skip
-    reply = sa.case(
-        (sa.and_(sent.c.type_name == "bot", sent.c.timestamp >= sent.c.first_in), sent.c.timestamp)
+    inbound, outbound = events.alias("inbound"), events.alias("outbound")
+    first_in = (
+        sa.select(sa.func.min(inbound.c.timestamp))
+        .where(inbound.c.sender_id == C.c.id, inbound.c.type_name == "user")
+        .correlate(C)
+        .scalar_subquery()
     )
-    waits = (
-        sa.select((sa.func.min(reply) - sa.func.min(sent.c.first_in)).label("wait"))
-        .group_by(sent.c.sender_id)
-        .subquery()
+    first_out = (
+        sa.select(sa.func.min(outbound.c.timestamp))
+        .where(
+            outbound.c.sender_id == C.c.id, outbound.c.type_name == "bot", outbound.c.timestamp >= first_in
+        )
+        .correlate(C)
+        .scalar_subquery()
     )
+    waits = sa.select((first_out - first_in).label("wait")).where(*_started(scope)).subquery()
     return _float(db.execute(sa.select(sa.func.avg(waits.c.wait))).scalar())
 
 

@@ -1,12 +1,12 @@
-"""analytics: an index on Rasa's events table for the analytics' period scans
+"""analytics: indexes on Rasa's events table for the analytics' scans
 
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-26 10:45:00
 
-Rasa's ``events`` table is not the store's: the index is created only when the table is already
+Rasa's ``events`` table is not the store's: the indexes are created only when the table is already
 in this database (PostgreSQL, where the tracker store shares it). Otherwise
-``python -m assistant.analytics.indexes`` adds it once Rasa has created the table.
+``python -m assistant.analytics.indexes`` adds them once Rasa has created the table.
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ depends_on = None
 def upgrade() -> None:
     bind = op.get_bind()
     if has_rasa_events(bind):
-        op.execute(create_index_sql(bind.dialect.name))
+        for statement in create_index_sql(bind.dialect.name):
+            op.execute(statement)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     if sa.inspect(bind).has_table("events"):
-        op.execute(drop_index_sql())
+        for statement in drop_index_sql():
+            op.execute(statement)
