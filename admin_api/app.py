@@ -12,10 +12,12 @@ from sanic.request import Request
 from sanic.response import BaseHTTPResponse
 
 from admin_api.blueprints import (
+    analytics,
     api_keys,
     auth,
     chat,
     conversations,
+    dashboard_page,
     docs,
     export,
     handoff,
@@ -50,7 +52,7 @@ def create_app(settings: Optional[Settings] = None, name: Optional[str] = None) 
     for make in (health.blueprint, docs.blueprint, auth.blueprint, users.blueprint, api_keys.blueprint,
                  conversations.blueprint, handoff.blueprint, chat.blueprint, memory.blueprint,
                  sessions.blueprint, personalization.blueprint, export.blueprint,
-                 system_settings.blueprint):  # fmt: skip
+                 system_settings.blueprint, analytics.blueprint, dashboard_page.blueprint):  # fmt: skip
         app.blueprint(make())
     app.error_handler.add(Exception, handle_error)
     app.register_middleware(_stamp_request, "request")

@@ -64,3 +64,5 @@ fi
 
 # The web chat page served at /webchat (rasa-webchat from the npm registry, built once).
 bash scripts/build_webchat.sh
+# The admin dashboard page served at /admin (Chart.js from the npm registry, built once).
+bash scripts/build_dashboard.sh

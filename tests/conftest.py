@@ -154,6 +154,18 @@ def webchat_dist() -> Path:
     return root / "webchat" / "dist"
 
 
+@pytest.fixture(scope="session")
+def dashboard_dist() -> Path:
+    """admin_dashboard/dist/, built by scripts/build_dashboard.sh (npm ci; a no-op when up to date)."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        ["bash", str(root / "scripts" / "build_dashboard.sh")], capture_output=True, text=True, timeout=900
+    )
+    if done.returncode != 0:
+        pytest.fail(f"scripts/build_dashboard.sh failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return root / "admin_dashboard" / "dist"
+
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
     """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""

@@ -17,3 +17,4 @@ STAFF_WRITE = Access(frozenset({"admin", "agent"}), "conversations:write")
 MEMORY_READ = SESSIONS_READ = PERSONALIZATION_READ = STAFF_READ
 MEMORY_WRITE = SESSIONS_WRITE = PERSONALIZATION_WRITE = STAFF_WRITE
 EXPORT = Access(frozenset({"admin"}), "export")
+ANALYTICS = Access(frozenset({"admin"}), "analytics:read")

@@ -25,6 +25,7 @@ USERS_READ, USERS_WRITE, GDPR, STAFF_READ, STAFF_WRITE = (
     "staff:write",
 )
 EXPORT = "export"
+ANALYTICS = "analytics:read"
 
 EXPECTED: Dict[Tuple[str, str], str] = {
     ("GET", "/api/health/live"): PUBLIC,
@@ -92,12 +93,16 @@ EXPECTED: Dict[Tuple[str, str], str] = {
     ("POST", "/api/admin/export"): EXPORT,
     ("GET", "/api/admin/export/<export_id:str>"): EXPORT,
     ("GET", "/api/admin/export/<export_id:str>/download"): EXPORT,
+    ("GET", "/api/admin/analytics"): ANALYTICS,
+    ("GET", "/api/admin/analytics/dashboard"): ANALYTICS,
+    ("GET", "/admin"): PUBLIC,
+    ("GET", "/admin/assets/<name:str>"): PUBLIC,
 }
 ROLES = {SIGNED_IN: {"customer", "agent", "admin"}, CUSTOMERS: {"customer"}, ADMINS: {"admin"},
-         USERS_READ: {"admin"}, USERS_WRITE: {"admin"}, GDPR: {"admin"},
+         USERS_READ: {"admin"}, USERS_WRITE: {"admin"}, GDPR: {"admin"}, ANALYTICS: {"admin"},
          STAFF_READ: {"agent", "admin"}, STAFF_WRITE: {"agent", "admin"}, EXPORT: {"admin"}}  # fmt: skip
-KEY_SCOPE = {USERS_READ: "users:read", USERS_WRITE: "users:write", GDPR: "gdpr",
-             STAFF_READ: "conversations:read", STAFF_WRITE: "conversations:write", EXPORT: "export"}  # fmt: skip
+KEY_SCOPE = {USERS_READ: "users:read", USERS_WRITE: "users:write", GDPR: "gdpr", EXPORT: "export",
+             STAFF_READ: "conversations:read", STAFF_WRITE: "conversations:write", ANALYTICS: "analytics:read"}  # fmt: skip
 CALLERS = ("nobody", "expired", "forged", "customer", "agent", "admin", "key_all_scopes", "key_no_scope")
 
 
@@ -149,6 +154,7 @@ def test_every_endpoint_answers_each_caller_as_it_should(
         url = path.replace("<user_id:str>", "nobody").replace("<key_id:str>", "nokey")
         url = url.replace("<conversation_id:str>", "no-such-conversation").replace("<memory_id:str>", "mem-0")
         url = url.replace("<session_id:str>", "no-such-session").replace("<export_id:str>", "noexport")
+        url = url.replace("<name:str>", "none.js")
         body = {"__not_a_field__": 1} if method in ("POST", "PUT") else None
         status = client.call(method, url, body).status_code
         want = expected(rule, caller)
