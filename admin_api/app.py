@@ -5,6 +5,8 @@ engines, the HTTP session to the Rasa server) open before the server starts, on
 from __future__ import annotations
 
 import itertools
+import logging
+import threading
 from typing import Any, Optional
 
 from sanic import Sanic
@@ -35,10 +37,13 @@ from admin_api.export import jobs
 from admin_api.keys import jwt_secret
 from admin_api.rasa_client import RasaClient
 from admin_api.security.throttle import RateLimiter
+from assistant.analytics.indexes import ensure_event_index
 from assistant.conversations.tracker_events import TrackerEvents
 from assistant.settings import Settings, get_settings
 from assistant.store import build_store
+from assistant.store.repository import create_db_engine
 
+logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 _names = itertools.count(1)
 
@@ -72,8 +77,21 @@ def _opener(settings: Settings) -> Any:
         app.ctx.services = Services(settings=settings, store=store, tracker=TrackerEvents(settings.tracker_store_url),
                                     rasa=rasa, jwt_secret=jwt_secret(settings), limiter=limiter)  # fmt: skip
         jobs.fail_interrupted(store)
+        threading.Thread(target=_index_events, args=(settings,), name="events-index", daemon=True).start()
 
     return open_services
+
+
+def _index_events(settings: Settings) -> None:
+    """The analytics' indexes on Rasa's events table, once Rasa has made it (migration 0007 adds
+    them when the table is already there); in the background, a big table takes a while."""
+    engine = create_db_engine(settings.tracker_store_url)
+    try:
+        ensure_event_index(engine)
+    except Exception:
+        logger.warning("admin API: could not index the events table for analytics", exc_info=True)
+    finally:
+        engine.dispose()
 
 
 async def _close(app: Sanic, _loop: Any) -> None:

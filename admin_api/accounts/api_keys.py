@@ -17,8 +17,15 @@ from assistant.store import Store
 from assistant.store.account_models import ApiKey
 from assistant.store.models import utcnow
 
-SCOPES = ("users:read", "users:write", "conversations:read", "conversations:write", "gdpr", "export",
-          "analytics:read")
+SCOPES = (
+    "users:read",
+    "users:write",
+    "conversations:read",
+    "conversations:write",
+    "gdpr",
+    "export",
+    "analytics:read",
+)
 
 
 def create_key(

@@ -204,7 +204,7 @@ def test_the_default_period_is_the_last_30_days() -> None:
     assert period.describe()["start_utc"] == "2026-10-27T15:00:00Z"
 
 
-def test_migration_0004_indexes_rasas_events_table_when_it_is_there(tmp_path: Path) -> None:
+def test_migration_0007_indexes_rasas_events_table_when_it_is_there(tmp_path: Path) -> None:
     name = f"analytics_index_{uuid.uuid4().hex[:8]}"
     _admin(f'CREATE DATABASE "{name}"')
     engine = create_db_engine(PG_URL_TEMPLATE.format(db=name))
