@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Optional
 
 from assistant.settings import ConfigError, Settings, get_settings
-from assistant.store import account_models, conversation_models  # noqa: F401 (their tables)
+from assistant.store import account_models, conversation_models, llm_models  # noqa: F401 (their tables)
 from assistant.store.errors import NotAllowed, NotFound, StoreError
 from assistant.store.repository import Store, create_db_engine
 from assistant.store.schema import upgrade
