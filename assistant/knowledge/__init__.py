@@ -3,6 +3,7 @@ against injected instructions (guard.py) and grounded answers (answers.py)."""
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from typing import Optional, Sequence
 
@@ -38,4 +39,31 @@ def build_knowledge_base(settings: Optional[Settings] = None, semantic: bool = T
                          embedder=minilm_embedder() if semantic else None)  # fmt: skip
 
 
-__all__ = ["Hit", "KnowledgeBase", "KnowledgeIndex", "build_knowledge_base", "minilm_embedder"]
+_shared: Optional[KnowledgeBase] = None
+
+
+def shared_knowledge_base(settings: Optional[Settings] = None) -> KnowledgeBase:
+    """This process's knowledge base (the action server's and the admin API's)."""
+    global _shared
+    if _shared is None:
+        _shared = build_knowledge_base(settings)
+    return _shared
+
+
+def warm_up(settings: Optional[Settings] = None) -> None:
+    """Builds the index now (at a server's start) rather than on the first question."""
+    try:
+        shared_knowledge_base(settings).index()
+    except Exception:  # a broken article must not stop the server: search then says why
+        logging.getLogger(__name__).exception("knowledge: could not build the index")
+
+
+__all__ = [
+    "shared_knowledge_base",
+    "warm_up",
+    "Hit",
+    "KnowledgeBase",
+    "KnowledgeIndex",
+    "build_knowledge_base",
+    "minilm_embedder",
+]
