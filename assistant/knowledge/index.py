@@ -1,5 +1,6 @@
 """The search index of the help centre: BM25 over words beside MiniLM sentence embeddings
-(the NLU's encoder, assistant/embeddings.py), fused by reciprocal rank.
+(the NLU's encoder, assistant/embeddings.py), fused by reciprocal rank. BM25+ rather than
+Okapi BM25: its word weights never turn negative, however few the articles.
 
 :class:`KnowledgeBase` builds the index on first use (or by ``python -m assistant.knowledge
 build``), keeps the embeddings in ``var/knowledge/<hash>.npy`` and rebuilds when the articles'
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
 import numpy as np
-from rank_bm25 import BM25Okapi
+from rank_bm25 import BM25Plus
 
 from assistant.knowledge.articles import KNOWLEDGE_DIR, Chunk, article_files, fingerprint, load_chunks
 
@@ -55,7 +56,7 @@ class KnowledgeIndex:
         self.chunks = chunks
         self.vectors = vectors
         self.version = version
-        self.bm25 = BM25Okapi([words(c.searchable) for c in chunks]) if chunks else None
+        self.bm25 = BM25Plus([words(c.searchable) for c in chunks]) if chunks else None
 
     def search(self, query: str, embedder: Optional[Embedder], limit: int = 5) -> List[Hit]:
         """The ``limit`` best chunks by the fused BM25 and semantic ranks."""
