@@ -11,7 +11,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse
 
-from admin_api.blueprints import api_keys, auth, chat, conversations, docs, handoff, health, users
+from admin_api.blueprints import api_keys, auth, chat, conversations, docs, handoff, health, knowledge, users
 from admin_api.context import Services
 from admin_api.envelope import request_id
 from admin_api.errors import handle_error
@@ -32,7 +32,7 @@ def create_app(settings: Optional[Settings] = None, name: Optional[str] = None) 
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     app.config.FALLBACK_ERROR_FORMAT = "json"
     for make in (health.blueprint, docs.blueprint, auth.blueprint, users.blueprint, api_keys.blueprint,
-                 conversations.blueprint, handoff.blueprint, chat.blueprint):  # fmt: skip
+                 conversations.blueprint, handoff.blueprint, chat.blueprint, knowledge.blueprint):  # fmt: skip
         app.blueprint(make())
     app.error_handler.add(Exception, handle_error)
     app.register_middleware(_stamp_request, "request")
