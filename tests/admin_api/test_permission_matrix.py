@@ -69,6 +69,7 @@ EXPECTED: Dict[Tuple[str, str], str] = {
     ("DELETE", "/api/chat/conversations/<conversation_id:str>"): CUSTOMERS,
     ("GET", "/api/chat/conversations/<conversation_id:str>/messages"): CUSTOMERS,
     ("POST", "/api/chat/conversations/<conversation_id:str>/messages"): CUSTOMERS,
+    ("POST", "/api/memory/knowledge/search"): SIGNED_IN,
 }
 ROLES = {SIGNED_IN: {"customer", "agent", "admin"}, CUSTOMERS: {"customer"}, ADMINS: {"admin"},
          USERS_READ: {"admin"}, USERS_WRITE: {"admin"}, GDPR: {"admin"},
