@@ -21,9 +21,11 @@ from rasa_sdk.types import DomainDict
 from actions.forms import AbortableFormValidation, reset_flow_slots
 from actions.guards import account_holder
 from actions.once import once_per_message
-from actions.services import get_settings, get_store
+from actions.services import get_llm, get_settings, get_store
 from assistant.conversations import handoff, waiting
 from assistant.identifiers import parse_rating
+from assistant.llm import Deadline
+from assistant.llm.classify import classify_intent
 from assistant.store.models import utcnow
 
 NOT_THAT = "No, something else"
@@ -191,6 +193,9 @@ class ActionDefaultAskAffirmation(Action):
     ) -> List[EventType]:
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [i["name"] for i in ranking if i.get("name") in INTENT_LABELS]
+        guess = await llm_guess(tracker)
+        if guess is not None:  # the LLM's reading goes first; the customer still confirms it
+            candidates = [guess] + [c for c in candidates if c != guess]
         if not candidates:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
@@ -203,6 +208,16 @@ class ActionDefaultAskAffirmation(Action):
             ],
         )
         return []
+
+
+async def llm_guess(tracker: Tracker) -> Optional[str]:
+    """With an LLM configured, which request the unsure message means (assistant/llm/classify.py)."""
+    llm = get_llm()
+    if not llm.configured:
+        return None
+    deadline = Deadline(get_settings().llm.turn_deadline_seconds)
+    text = tracker.latest_message.get("text") or ""
+    return await classify_intent(llm, text, INTENT_LABELS, deadline, tracker.sender_id)
 
 
 class ActionCoreFallback(Action):
