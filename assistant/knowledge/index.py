@@ -1,5 +1,5 @@
 """The search index of the help centre: BM25 over words beside MiniLM sentence embeddings
-(the NLU's encoder, assistant/embeddings.py), fused by reciprocal rank. BM25+ rather than
+(the NLU's encoder, assistant/embeddings.py), fused by weighted reciprocal rank. BM25+ rather than
 Okapi BM25: its word weights never turn negative, however few the articles.
 
 :class:`KnowledgeBase` builds the index on first use (or by ``python -m assistant.knowledge
@@ -25,6 +25,9 @@ from assistant.knowledge.articles import KNOWLEDGE_DIR, Chunk, article_files, fi
 logger = logging.getLogger(__name__)
 Embedder = Callable[[Sequence[str]], np.ndarray]
 RRF_K = 60  # the usual constant of reciprocal rank fusion
+# The semantic ranking counts this many times the lexical one: on the benchmark's paraphrased
+# questions MiniLM ranks far better than BM25 (benchmarks/RESULTS.md, knowledge search).
+SEMANTIC_WEIGHT = 4.0
 STOPWORDS = frozenset(
     "a an and are as at be by can do does for from have how i if in is it its me my of on or our "
     "so that the their there this to was we what when where which who why will with you your".split()
@@ -52,8 +55,10 @@ class Hit:
 class KnowledgeIndex:
     """BM25 and embeddings over a fixed list of chunks."""
 
-    def __init__(self, chunks: List[Chunk], vectors: Optional[np.ndarray], version: str) -> None:
+    def __init__(self, chunks: List[Chunk], vectors: Optional[np.ndarray], version: str,
+                 semantic_weight: float = SEMANTIC_WEIGHT) -> None:  # fmt: skip
         self.chunks = chunks
+        self.semantic_weight = semantic_weight
         self.vectors = vectors
         self.version = version
         self.bm25 = BM25Plus([words(c.searchable) for c in chunks]) if chunks else None
@@ -67,11 +72,11 @@ class KnowledgeIndex:
         if embedder is not None and self.vectors is not None:
             semantic = (self.vectors @ embedder([query])[0]).astype(np.float64)
         fused = np.zeros(len(self.chunks))
-        for scores in (lexical, semantic):
+        for scores, weight in ((lexical, 1.0), (semantic, self.semantic_weight)):
             if scores is not None:
                 ranks = np.empty(len(scores), dtype=np.int64)
                 ranks[np.argsort(-scores, kind="stable")] = np.arange(len(scores))
-                fused += 1.0 / (RRF_K + 1 + ranks)
+                fused += weight / (RRF_K + 1 + ranks)
         order = np.argsort(-fused, kind="stable")[:limit]
         return [Hit(self.chunks[i], _relevance(semantic, lexical, i), float(fused[i]),
                     float(lexical[i]) if lexical is not None else 0.0) for i in order]  # fmt: skip
