@@ -50,6 +50,7 @@ class LLMStandIn:
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
+        self.server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # clients that gave up
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
