@@ -12,10 +12,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.services import get_knowledge_base, get_llm, get_settings
-from assistant.knowledge.answers import answer_question
+from assistant.knowledge.answers import GROUNDED_RELEVANCE, Answer, answer_question
 from assistant.llm import Deadline
 
 DONT_KNOW = "Sorry, I don't know the answer to that, and I couldn't find it in our help centre."
+
+
+async def knowledge_answer(tracker: Tracker, min_relevance: float = GROUNDED_RELEVANCE) -> Answer:
+    """The help centre's answer to the customer's latest message (assistant/knowledge/answers.py)."""
+    question = tracker.latest_message.get("text") or ""
+    deadline = Deadline(get_settings().llm.turn_deadline_seconds)
+    return await answer_question(question, get_knowledge_base(), get_llm(), deadline, tracker.sender_id,
+                                 min_relevance)  # fmt: skip
 
 
 class ActionAnswerFromKnowledge(Action):
@@ -27,9 +35,7 @@ class ActionAnswerFromKnowledge(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        question = tracker.latest_message.get("text") or ""
-        deadline = Deadline(get_settings().llm.turn_deadline_seconds)
-        answer = await answer_question(question, get_knowledge_base(), get_llm(), deadline, tracker.sender_id)
+        answer = await knowledge_answer(tracker)
         if answer.text:
             dispatcher.utter_message(text=answer.text)
             return []

@@ -20,10 +20,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms import AbortableFormValidation, reset_flow_slots
 from actions.guards import account_holder
+from actions.knowledge import knowledge_answer
 from actions.once import once_per_message
 from actions.services import get_llm, get_settings, get_store
 from assistant.conversations import handoff, waiting
 from assistant.identifiers import parse_rating
+from assistant.knowledge.answers import OPEN_QUESTION_RELEVANCE
 from assistant.llm import Deadline
 from assistant.llm.classify import classify_intent
 from assistant.store.models import utcnow
@@ -221,8 +223,10 @@ async def llm_guess(tracker: Tracker) -> Optional[str]:
 
 
 class ActionCoreFallback(Action):
-    """No rule or story fits the conversation: ask to rephrase and forget the message, so the
-    dialogue goes on from where it was (and no further action is predicted this turn).
+    """No rule or story fits the conversation: answer from the help centre when a passage is
+    clearly about the message (an open question the NLU filed elsewhere), else ask to rephrase;
+    either way forget the message, so the dialogue goes on from where it was (and no further
+    action is predicted this turn).
 
     Two cases come after the two-stage fallback: a typed "yes" to "Do you want to ...?" means
     the suggested request (the buttons carry it, typing cannot), so it is taken as that request;
@@ -246,7 +250,11 @@ class ActionCoreFallback(Action):
                 ActionExecuted("action_listen"),
                 UserUttered(f"/{suggested}", parse_data=as_requested),
             ]
-        dispatcher.utter_message(response="utter_ask_rephrase")
+        answer = await knowledge_answer(tracker, OPEN_QUESTION_RELEVANCE)  # an open question?
+        if answer.text:
+            dispatcher.utter_message(text=answer.text)
+        else:
+            dispatcher.utter_message(response="utter_ask_rephrase")
         return [UserUtteranceReverted(), *ended, FollowupAction("action_listen")]
 
 
