@@ -3,6 +3,7 @@ is configured and its reply passes the checks, else the best passage itself."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -49,7 +50,8 @@ async def answer_question(question: str, knowledge: KnowledgeBase, llm: Optional
     passages at least ``min_relevance`` close to it."""
     if is_injection(question) or asks_for_personal_data(question):
         return Answer(REFUSAL, refused=True)
-    hits = [h for h in knowledge.search(question, limit=3) if h.relevance >= min_relevance]
+    found = await asyncio.to_thread(knowledge.search, question, 3)  # CPU work off the event loop
+    hits = [h for h in found if h.relevance >= min_relevance]
     if not hits:
         return Answer()
     if llm is not None and llm.configured:
