@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from assistant.embeddings import SentenceEncoder, embed
 from assistant.knowledge.index import Hit, KnowledgeBase, KnowledgeIndex
 from assistant.settings import Settings, get_settings
 
@@ -22,11 +23,9 @@ class MiniLMEmbedder:
     """The NLU's MiniLM encoder (assistant/embeddings.py), started on first use."""
 
     def __init__(self) -> None:
-        self._encoder = None
+        self._encoder: Optional[SentenceEncoder] = None
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        from assistant.embeddings import SentenceEncoder, embed
-
         if self._encoder is None:
             self._encoder = SentenceEncoder(max_word_pieces=256, threads=1)
         return embed(self._encoder, texts)

@@ -57,7 +57,9 @@ def fingerprint(files: Iterable[Path]) -> str:
 
 def parse_article(name: str, markdown: str) -> Tuple[str, List[Tuple[str, str]]]:
     """(title, [(heading, text)]) of one Markdown article."""
-    title, sections, heading, lines = name.replace("-", " ").title(), [], "", []
+    title, heading = name.replace("-", " ").title(), ""
+    sections: List[Tuple[str, str]] = []
+    lines: List[str] = []
     for line in markdown.splitlines():
         if line.startswith("# "):
             title = line[2:].strip()
@@ -72,7 +74,8 @@ def parse_article(name: str, markdown: str) -> Tuple[str, List[Tuple[str, str]]]
 
 def _split(text: str) -> List[str]:
     sentences = re.split(r"(?<=[.!?])\s+", text)
-    parts, current = [], []
+    parts: List[str] = []
+    current: List[str] = []
     for sentence in sentences:
         if current and len(" ".join(current + [sentence]).split()) > MAX_WORDS:
             parts.append(" ".join(current))
