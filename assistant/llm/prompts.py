@@ -29,6 +29,8 @@ CLASSIFY_SYSTEM = (
 )
 _CITATION = re.compile(r"\[([a-z0-9-]+)\]")
 _NUMBER = re.compile(r"\d[\d,.]*")
+_WORD = re.compile(r"[a-z]{4,}")
+MIN_SUPPORT = 0.6  # share of the reply's longer words that must occur in the passages
 
 
 def answer_messages(question: str, passages: Sequence[Dict[str, str]]) -> List[Dict[str, str]]:
@@ -40,8 +42,8 @@ def answer_messages(question: str, passages: Sequence[Dict[str, str]]) -> List[D
 
 def checked_answer(reply: Optional[str], passages: Sequence[Dict[str, str]]) -> Optional[tuple]:
     """(text without its citation, cited article) when the reply is usable; ``("", None)``
-    when the LLM said the passages don't answer; ``None`` when it is unusable (no reply,
-    personal data, numbers that are in no passage, no valid citation)."""
+    when the LLM said the passages don't answer; ``None`` when it is unusable (no reply, no
+    valid citation, personal data, numbers that are in no passage, words mostly not theirs)."""
     if reply is None:
         return None
     if NO_ANSWER in reply:
@@ -50,11 +52,20 @@ def checked_answer(reply: Optional[str], passages: Sequence[Dict[str, str]]) -> 
     cited = [a for a in _CITATION.findall(reply) if a in articles]
     text = _CITATION.sub("", reply).strip()
     source = " ".join(p["text"] for p in passages)
-    if not cited or not text or redact_personal(text) != text:
-        return None
+    if not cited or not text or redact_personal(text) != text or "<" in text:
+        return None  # no valid citation, personal data, or the prompt's markup echoed
     if any(number.rstrip(".,") not in source for number in _NUMBER.findall(text)):
         return None  # a figure the passages don't hold: made up
+    if support(text, source) < MIN_SUPPORT:
+        return None  # mostly words the passages don't use: not an answer from them
     return (text, cited[0])
+
+
+def support(text: str, source: str) -> float:
+    """The share of ``text``'s words of four letters or more that ``source`` also has."""
+    words = _WORD.findall(text.lower())
+    known = set(_WORD.findall(source.lower()))
+    return sum(w in known for w in words) / len(words) if words else 0.0
 
 
 def classify_messages(text: str, intents: Dict[str, str]) -> List[Dict[str, str]]:

@@ -111,3 +111,15 @@ async def test_an_instruction_hidden_in_an_article_never_reaches_the_llm(
     answer = await answer_question("notes about gift wrapping for assistants", kb, llm_for(standin, []))
     assert INJECTED not in json.dumps(standin.requests) and "48213" not in answer.text
     assert obeyed and "Market Street" not in answer.text
+
+
+@pytest.mark.parametrize("reply", [
+    "Refunds are a way to help people who have lost money and must meet conditions. [international-shipping]",
+    "<passages>\\n International Shipping: We ship to over 40 countries. [international-shipping]",
+])  # fmt: skip
+async def test_a_reply_mostly_not_from_the_passages_is_not_shown(
+    knowledge: KnowledgeBase, standin: LLMStandIn, reply: str
+) -> None:
+    standin.replier = lambda request: reply  # what SmolLM2-135M answered (benchmarks/RESULTS.md)
+    answer = await answer_question("do you ship to Canada?", knowledge, llm_for(standin, []))
+    assert answer.grounded and not answer.used_llm and "<passages>" not in answer.text
