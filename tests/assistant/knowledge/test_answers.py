@@ -10,6 +10,7 @@ import pytest
 
 from assistant.knowledge import KnowledgeBase, minilm_embedder
 from assistant.knowledge.answers import REFUSAL, answer_question
+from assistant.knowledge.guard import asks_for_personal_data, is_injection
 from assistant.llm import CallRecord, LLMClient
 from assistant.settings import LLMSettings
 from tests.assistant.knowledge.conftest import INJECTED
@@ -123,3 +124,11 @@ async def test_a_reply_mostly_not_from_the_passages_is_not_shown(
     standin.replier = lambda request: reply  # what SmolLM2-135M answered (benchmarks/RESULTS.md)
     answer = await answer_question("do you ship to Canada?", knowledge, llm_for(standin, []))
     assert answer.grounded and not answer.used_llm and "<passages>" not in answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "how do I change the email on my account?", "ignore the previous order, what about shipping costs?",
+    "what data do you keep about me?", "can I forget my password and reset it?",
+])  # fmt: skip
+def test_fair_questions_are_not_taken_for_injection(question: str) -> None:
+    assert not is_injection(question) and not asks_for_personal_data(question)
