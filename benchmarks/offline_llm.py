@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import requests
 
@@ -58,15 +58,20 @@ def start_server(python: str, model: str, port: int) -> subprocess.Popen:
 
 async def run(url: str, count: int) -> None:
     records: List[CallRecord] = []
-    settings = LLMSettings(base_url=url, model="smollm2", timeout_seconds=30, turn_deadline_seconds=60,
-                           max_tokens=120, max_attempts=1)  # fmt: skip
+    # Patient settings (no breaker, long timeouts): this measures the model, not the machine's load.
+    settings = LLMSettings(base_url=url, model="smollm2", timeout_seconds=90, turn_deadline_seconds=100,
+                           max_tokens=120, max_attempts=1, breaker_failures=10_000)  # fmt: skip
     llm = LLMClient(settings, recorder=records.append)
     kb = KnowledgeBase(embedder=minilm_embedder())
     used, shown = 0, []
     for question, _article in QUESTIONS[:count]:
-        answer = await answer_question(question, kb, llm, Deadline(60))
+        llm.last = None
+        raw: List[str] = []
+        answer = await answer_question(question, kb, Recording(llm, raw), Deadline(100))  # type: ignore[arg-type]
         used += answer.used_llm
-        shown.append((question, answer.used_llm, llm.last.outcome if llm.last else "-", answer.text[:160]))
+        shown.append(
+            (question, answer.used_llm, llm.last.outcome if llm.last else "-", (raw or [""])[0][:160])
+        )
     latencies = sorted(r.latency_ms for r in records)
     print(
         f"{count} questions, {len(records)} LLM calls; replies that passed the checks: {used} ({used / count:.0%})"
@@ -74,8 +79,20 @@ async def run(url: str, count: int) -> None:
     if latencies:
         print(f"latency per call: p50 {statistics.median(latencies)} ms, max {latencies[-1]} ms; "
               f"completion tokens p50 {statistics.median(r.completion_tokens for r in records)}")  # fmt: skip
-    for question, by_llm, outcome, text in shown[:12]:
-        print(f"- {question}\n  [{'LLM' if by_llm else 'passage'}; {outcome}] {text!r}")
+    for question, by_llm, outcome, text in shown:
+        print(f"- {question}\n  [{'shown' if by_llm else 'rejected'}; {outcome}] model said: {text!r}")
+
+
+class Recording:
+    """The client, keeping what the model said (before the checks)."""
+
+    def __init__(self, llm: LLMClient, raw: List[str]) -> None:
+        self.llm, self.raw, self.configured = llm, raw, True
+
+    async def chat(self, *args: object, **kwargs: object) -> Optional[str]:
+        reply = await self.llm.chat(*args, **kwargs)  # type: ignore[arg-type]
+        self.raw.append(reply or "")
+        return reply
 
 
 def main() -> None:
