@@ -144,7 +144,7 @@ class LLMClient:
                             max_tokens: int) -> str:  # fmt: skip
         base = self.settings.retry_base_seconds
         retrying = AsyncRetrying(stop=stop_after_attempt(self.settings.max_attempts),
-                                 wait=wait_exponential_jitter(initial=base, max=base * 8),
+                                 wait=wait_exponential_jitter(multiplier=base, max=base * 8, jitter=base),
                                  retry=retry_if_exception(_retryable), reraise=True)  # fmt: skip
         async for attempt in retrying:
             with attempt:
