@@ -6,13 +6,17 @@ their own instances with ``use_store``/``use_settings`` (e.g. a store on a test 
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from assistant.memory.cache import MemoryCache
 from assistant.memory.store import Memories
 from assistant.settings import Settings
 from assistant.settings import get_settings as _env_settings
 from assistant.store import Store, build_store
+
+if TYPE_CHECKING:
+    from assistant.knowledge import KnowledgeBase
+    from assistant.llm import LLMClient
 
 _store: Optional[Store] = None
 _settings: Optional[Settings] = None
@@ -47,3 +51,37 @@ def get_memories() -> Memories:
     if _memories is None or _memories.store is not get_store():
         _memories = Memories(get_store(), MemoryCache.from_settings(get_settings()))
     return _memories
+
+
+_knowledge: Optional[KnowledgeBase] = None
+_llm: Optional[LLMClient] = None
+
+
+def get_knowledge_base() -> KnowledgeBase:
+    """The help centre's index (built on first use, rebuilt when data/knowledge/ changes)."""
+    if _knowledge is not None:
+        return _knowledge
+    from assistant.knowledge import shared_knowledge_base
+
+    return shared_knowledge_base(get_settings())
+
+
+def get_llm() -> LLMClient:
+    """The LLM client of this process; its calls are recorded in the store's ``llm_calls``."""
+    global _llm
+    if _llm is None:
+        from assistant.llm import LLMClient
+        from assistant.llm.records import store_recorder
+
+        _llm = LLMClient(get_settings().llm, recorder=store_recorder(get_store()))
+    return _llm
+
+
+def use_knowledge_base(knowledge: Optional[KnowledgeBase]) -> None:
+    global _knowledge
+    _knowledge = knowledge
+
+
+def use_llm(llm: Optional[LLMClient]) -> None:
+    global _llm
+    _llm = llm

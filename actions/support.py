@@ -20,11 +20,15 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms import AbortableFormValidation, reset_flow_slots
 from actions.guards import account_holder
+from actions.knowledge import knowledge_answer
 from actions.once import once_per_message
 from actions.personal import frustrated, remember_issue, was_frustrated
-from actions.services import get_settings, get_store
+from actions.services import get_llm, get_settings, get_store
 from assistant.conversations import handoff, waiting
 from assistant.identifiers import parse_rating
+from assistant.knowledge.answers import OPEN_QUESTION_RELEVANCE
+from assistant.llm import Deadline
+from assistant.llm.classify import classify_intent
 from assistant.store.models import utcnow
 
 NOT_THAT = "No, something else"
@@ -210,6 +214,9 @@ class ActionDefaultAskAffirmation(Action):
             return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [i["name"] for i in ranking if i.get("name") in INTENT_LABELS]
+        guess = await llm_guess(tracker)
+        if guess is not None:  # the LLM's reading goes first; the customer still confirms it
+            candidates = [guess] + [c for c in candidates if c != guess]
         if not candidates:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
@@ -224,9 +231,21 @@ class ActionDefaultAskAffirmation(Action):
         return []
 
 
+async def llm_guess(tracker: Tracker) -> Optional[str]:
+    """With an LLM configured, which request the unsure message means (assistant/llm/classify.py)."""
+    llm = get_llm()
+    if not llm.configured:
+        return None
+    deadline = Deadline(get_settings().llm.turn_deadline_seconds)
+    text = tracker.latest_message.get("text") or ""
+    return await classify_intent(llm, text, INTENT_LABELS, deadline, tracker.sender_id)
+
+
 class ActionCoreFallback(Action):
-    """No rule or story fits the conversation: ask to rephrase and forget the message, so the
-    dialogue goes on from where it was (and no further action is predicted this turn).
+    """No rule or story fits the conversation: answer from the help centre when a passage is
+    clearly about the message (an open question the NLU filed elsewhere), else ask to rephrase;
+    either way forget the message, so the dialogue goes on from where it was (and no further
+    action is predicted this turn).
 
     Two cases come after the two-stage fallback: a typed "yes" to "Do you want to ...?" means
     the suggested request (the buttons carry it, typing cannot), so it is taken as that request;
@@ -258,7 +277,11 @@ class ActionCoreFallback(Action):
                 SlotSet("human_offered", True),
                 FollowupAction("action_listen"),
             ]
-        dispatcher.utter_message(response="utter_ask_rephrase")
+        answer = await knowledge_answer(tracker, OPEN_QUESTION_RELEVANCE)  # an open question?
+        if answer.text:
+            dispatcher.utter_message(text=answer.text)
+        else:
+            dispatcher.utter_message(response="utter_ask_rephrase")
         return [UserUtteranceReverted(), *ended, FollowupAction("action_listen")]
 
 

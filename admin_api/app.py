@@ -24,6 +24,7 @@ from admin_api.blueprints import (
     export,
     handoff,
     health,
+    knowledge,
     memory,
     personalization,
     sessions,
@@ -57,7 +58,8 @@ def create_app(settings: Optional[Settings] = None, name: Optional[str] = None) 
     for make in (health.blueprint, docs.blueprint, auth.blueprint, users.blueprint, api_keys.blueprint,
                  conversations.blueprint, handoff.blueprint, chat.blueprint, memory.blueprint,
                  sessions.blueprint, personalization.blueprint, export.blueprint,
-                 system_settings.blueprint, analytics.blueprint, dashboard_page.blueprint):  # fmt: skip
+                 system_settings.blueprint, analytics.blueprint, dashboard_page.blueprint,
+                 knowledge.blueprint):  # fmt: skip
         app.blueprint(make())
     app.error_handler.add(Exception, handle_error)
     app.register_middleware(_stamp_request, "request")

@@ -96,6 +96,14 @@ def create_app(
         return response.json([{"name": name} for name in executor.actions], status=200)
 
     _add_health_routes(app)
+
+    @app.after_server_start
+    async def build_knowledge_index(app: Sanic, loop: Any) -> None:
+        # The help centre's index (MiniLM embeddings): built beside serving, not on a question.
+        from assistant.knowledge import warm_up
+
+        app.add_task(loop.run_in_executor(None, warm_up))
+
     return app
 
 

@@ -122,3 +122,49 @@ def redact_data(value: Any) -> Any:
 # The names the rest of the code base used before IBANs were covered: the same function.
 redact_card_numbers = redact
 contains_card_number = contains_sensitive
+
+
+# What leaves the process (LLM prompts, assistant/llm/) is masked further: besides cards and
+# IBANs, e-mail addresses, phone numbers and street addresses. The channels keep using
+# :func:`redact` alone, since flows need the e-mail a customer types to verify them.
+REDACTED_EMAIL = "[REDACTED EMAIL]"
+REDACTED_PHONE = "[REDACTED PHONE]"
+REDACTED_ADDRESS = "[REDACTED ADDRESS]"
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# "+1 555 0101", "+44 20 7946 0103", "(555) 010-1234", "555-010-1234": a leading + and 7 or
+# more digits, or 9 or more digits in groups; a bare order number (48213) is not one.
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d\s().-]{5,}\d|\(?\d{2,4}\)?(?:[\s.-]\d{2,5}){2,4})(?!\w)")
+_STREET_WORDS = (
+    r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl|"
+    r"square|sq|terrace|close|crescent|highway|hwy|parkway|alley"
+)
+_ADDRESS = re.compile(
+    rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][\w'-]*\s+){{1,4}}(?:{_STREET_WORDS})\b\.?"
+    r"|\b[A-Z][\w-]*(?:strasse|straße|weg|gasse|platz|allee)\s+\d{1,5}[a-z]?\b",
+    re.IGNORECASE,
+)
+
+
+def _phone_like(match: re.Match) -> bool:
+    digits = sum(char.isdigit() for char in match.group())
+    return digits >= (7 if match.group().startswith("+") else 9) and digits <= 15
+
+
+# The store's own published contacts (help-centre articles) are not personal data.
+PUBLIC_CONTACTS = ("support@northwind.example", "+1 555 0100")
+
+
+def redact_personal(text: str, public: Tuple[str, ...] = PUBLIC_CONTACTS) -> str:
+    """``text`` with cards, IBANs, e-mail addresses, phone numbers and street addresses
+    masked (the ``public`` contacts kept): what a prompt to an LLM may carry."""
+    if not text:
+        return text
+    kept = {f"\x00{i}\x00": term for i, term in enumerate(public) if term in text}
+    for marker, term in kept.items():
+        text = text.replace(term, marker)
+    text = _EMAIL.sub(REDACTED_EMAIL, redact(text))
+    text = _ADDRESS.sub(REDACTED_ADDRESS, text)
+    text = _PHONE.sub(lambda m: REDACTED_PHONE if _phone_like(m) else m.group(), text)
+    for marker, term in kept.items():
+        text = text.replace(marker, term)
+    return text

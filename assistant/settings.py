@@ -149,6 +149,55 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class LLMSettings:
+    """An OpenAI-compatible chat endpoint (assistant/llm/): OpenAI, Azure OpenAI, vLLM, Ollama,
+    llama.cpp's server. Without LLM_BASE_URL and LLM_MODEL no LLM is called and every answer
+    is deterministic (knowledge-base passages and templates)."""
+
+    base_url: Optional[str] = None
+    model: Optional[str] = None
+    api_key: Optional[str] = field(default=None, repr=False)
+    timeout_seconds: float = 4.0  # one HTTP request
+    max_tokens: int = 300
+    max_attempts: int = 3  # tries of one call on 429, 5xx, timeouts and lost connections
+    retry_base_seconds: float = 0.25  # first backoff, doubling, with jitter
+    turn_deadline_seconds: float = 6.0  # all LLM calls of one turn together
+    breaker_failures: int = 3  # failed calls in a row that open the circuit breaker
+    breaker_reset_seconds: float = 30.0  # how long an open breaker stops calling
+    prompt_cost_per_1k: float = 0.00015  # USD per 1,000 prompt tokens, for the analytics
+    completion_cost_per_1k: float = 0.0006  # USD per 1,000 completion tokens
+
+    def __post_init__(self) -> None:
+        if self.base_url and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", self.base_url):
+            raise ConfigError(f"LLM_BASE_URL must be an http(s) URL, got {self.base_url!r}")
+        _check_positive(self, ("timeout_seconds", "max_tokens", "max_attempts", "retry_base_seconds",
+                               "turn_deadline_seconds", "breaker_failures", "breaker_reset_seconds"),
+                        prefix="LLM_")  # fmt: skip
+
+    @property
+    def configured(self) -> bool:
+        """Whether an endpoint and a model are set."""
+        return bool(self.base_url and self.model)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LLMSettings:
+        return cls(
+            base_url=(env.get("LLM_BASE_URL") or "").rstrip("/") or None,
+            model=env.get("LLM_MODEL") or None,
+            api_key=env.get("LLM_API_KEY") or None,
+            timeout_seconds=_float(env, "LLM_TIMEOUT_SECONDS", cls.timeout_seconds),
+            max_tokens=_int(env, "LLM_MAX_TOKENS", cls.max_tokens),
+            max_attempts=_int(env, "LLM_MAX_ATTEMPTS", cls.max_attempts),
+            retry_base_seconds=_float(env, "LLM_RETRY_BASE_SECONDS", cls.retry_base_seconds),
+            turn_deadline_seconds=_float(env, "LLM_TURN_DEADLINE_SECONDS", cls.turn_deadline_seconds),
+            breaker_failures=_int(env, "LLM_BREAKER_FAILURES", cls.breaker_failures),
+            breaker_reset_seconds=_float(env, "LLM_BREAKER_RESET_SECONDS", cls.breaker_reset_seconds),
+            prompt_cost_per_1k=_float(env, "LLM_PROMPT_COST_PER_1K", cls.prompt_cost_per_1k),
+            completion_cost_per_1k=_float(env, "LLM_COMPLETION_COST_PER_1K", cls.completion_cost_per_1k),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Validated configuration shared by the Rasa server plug-ins and the action server."""
 
@@ -180,6 +229,8 @@ class Settings:
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     # The e-mail channel (issue 12): EMAIL_* variables.
     email: EmailSettings = field(default_factory=EmailSettings)
+    # The LLM (issue 13): LLM_* variables; not configured means deterministic answers.
+    llm: LLMSettings = field(default_factory=LLMSettings)
     # The admin API (admin_api/) and what it shares with the web channel and the Rasa server.
     admin_api_host: str = "127.0.0.1"
     admin_api_port: int = 8080
@@ -238,6 +289,8 @@ class Settings:
         _check_scheme("RASA_URL", self.rasa_url, ("http", "https"))
         _check_scheme("ACTION_SERVER_URL", self.action_server_url, ("http", "https"))
         _check_hours(self.support_hours, self.support_timezone)
+        if self.llm.turn_deadline_seconds >= self.turn_timeout_seconds:
+            raise ConfigError("LLM_TURN_DEADLINE_SECONDS must be shorter than TURN_TIMEOUT_SECONDS")
 
     @property
     def tracker_store_url(self) -> str:
@@ -276,6 +329,7 @@ class Settings:
             memory_cache_seconds=_int(env, "MEMORY_CACHE_SECONDS", cls.memory_cache_seconds),
             memory_idle_minutes=_int(env, "MEMORY_IDLE_MINUTES", cls.memory_idle_minutes),
             email=EmailSettings.from_env(env),
+            llm=LLMSettings.from_env(env),
             **_admin_api_settings(env),
         )
 

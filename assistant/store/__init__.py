@@ -10,6 +10,7 @@ from assistant.store import (  # noqa: F401 (their tables)
     account_models,
     conversation_models,
     email_models,
+    llm_models,
     memory_models,
     ops_models,
 )

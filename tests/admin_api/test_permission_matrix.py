@@ -97,6 +97,7 @@ EXPECTED: Dict[Tuple[str, str], str] = {
     ("GET", "/api/admin/analytics/dashboard"): ANALYTICS,
     ("GET", "/admin"): PUBLIC,
     ("GET", "/admin/assets/<name:str>"): PUBLIC,
+    ("POST", "/api/memory/knowledge/search"): SIGNED_IN,
 }
 ROLES = {SIGNED_IN: {"customer", "agent", "admin"}, CUSTOMERS: {"customer"}, ADMINS: {"admin"},
          USERS_READ: {"admin"}, USERS_WRITE: {"admin"}, GDPR: {"admin"}, ANALYTICS: {"admin"},
