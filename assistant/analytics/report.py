@@ -14,6 +14,7 @@ from assistant.analytics import queries
 from assistant.analytics.period import Period
 from assistant.analytics.queries import Scope
 from assistant.analytics.sources import Sources
+from assistant.store.llm_models import usage
 
 RATINGS = (1, 2, 3, 4, 5)
 
@@ -40,6 +41,7 @@ class Analytics:
                 "top_intents": [_intent(i) for i in queries.top_intents(db, scope, confidence=True)],
                 "by_channel": found["channels"],
                 "trends": {"granularity": period.granularity, "series": found["series"]},
+                "llm": usage(db, period.start_naive, period.end_naive),
             }  # fmt: skip
 
     def dashboard(self, period: Period, now: datetime, channel: Optional[str] = None) -> Dict[str, Any]:

@@ -6,11 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Callable, Dict, Optional
 
-import sqlalchemy as sa
-
 from assistant.llm.client import CallRecord
 from assistant.store import Store
-from assistant.store.llm_models import LLMCall
+from assistant.store.llm_models import LLMCall, usage
 
 
 def store_recorder(store: Store) -> Callable[[CallRecord], None]:
@@ -31,17 +29,5 @@ def store_recorder(store: Store) -> Callable[[CallRecord], None]:
 
 def usage_summary(store: Store, since: Optional[datetime] = None) -> Dict[str, object]:
     """Calls, fallbacks, tokens and estimated cost (USD) since ``since`` (all time by default)."""
-    table = LLMCall.__table__
-    query = sa.select(
-        sa.func.count(table.c.id),
-        sa.func.coalesce(sa.func.sum(sa.case((table.c.fallback, 1), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(table.c.prompt_tokens), 0),
-        sa.func.coalesce(sa.func.sum(table.c.completion_tokens), 0),
-        sa.func.coalesce(sa.func.sum(table.c.estimated_cost), 0),
-    )
-    if since is not None:
-        query = query.where(table.c.created_at >= since)
     with store.engine.connect() as connection:
-        calls, fallbacks, prompt, completion, cost = connection.execute(query).one()
-    return {"calls": int(calls), "fallbacks": int(fallbacks), "prompt_tokens": int(prompt),
-            "completion_tokens": int(completion), "estimated_cost_usd": float(cost)}  # fmt: skip
+        return usage(connection, since)

@@ -5,7 +5,8 @@ database). Each expected figure is worked out in a comment from the fixture's ta
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
@@ -17,6 +18,7 @@ from assistant.analytics.indexes import EVENTS_INDEX, SENDER_INDEX, ensure_event
 from assistant.conversations.tracker_events import EVENTS
 from assistant.settings import Settings
 from assistant.store import build_store
+from assistant.store.llm_models import LLMCall
 from assistant.store.repository import create_db_engine
 from tests.assistant import analytics_fixture as fx
 from tests.conftest import PG_URL_TEMPLATE, _admin, _fresh_store
@@ -230,3 +232,21 @@ def test_the_index_command_adds_it_once_rasa_made_the_table(tmp_path: Path) -> N
         }
     finally:
         tracker.dispose()
+
+
+def test_llm_calls_of_the_period_are_counted_with_their_tokens_and_cost(analytics: Analytics) -> None:
+    inside, before = fx.PERIOD.start_naive + timedelta(hours=3), fx.PERIOD.start_naive - timedelta(seconds=1)
+    rows = [dict(created_at=inside, outcome="ok", fallback=False, prompt_tokens=100, completion_tokens=20,
+                 estimated_cost=Decimal("0.000027")),
+            dict(created_at=inside, outcome="timeout", fallback=True, prompt_tokens=0, completion_tokens=0,
+                 estimated_cost=Decimal(0)),
+            dict(created_at=before, outcome="ok", fallback=False, prompt_tokens=999, completion_tokens=999,
+                 estimated_cost=Decimal(1))]  # fmt: skip
+    with analytics.sources.engine.begin() as db:
+        db.execute(
+            sa.insert(LLMCall.__table__), [dict(r, purpose="answer", model="m", attempts=1) for r in rows]
+        )
+    # the call before the period is left out; the timeout is a fallback
+    assert analytics.report(fx.PERIOD)["llm"] == {
+        "calls": 2, "fallbacks": 1, "prompt_tokens": 100, "completion_tokens": 20, "estimated_cost_usd": 0.000027,
+    }  # fmt: skip
