@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import get_memories
+from actions.services import get_memories, get_system_settings
 from actions.verification import conversation_identity
 from assistant.memory import owner
 from assistant.memory.summary import add_open_issue, last_session, summarise_session
@@ -30,13 +30,15 @@ def verified_customer(tracker: Tracker) -> Optional[int]:
 
 
 def personal_slot_values(customer_id: Optional[int]) -> Dict[str, Any]:
-    """The personal slots for ``customer_id`` (empty ones for None or an unknown customer)."""
+    """The personal slots for ``customer_id`` (empty ones for None or an unknown customer), in
+    the admins' default response style where the customer's own is not known."""
+    style = get_system_settings().default_response_style
     if customer_id is None:
-        return empty_slots()
+        return empty_slots(style)
     try:
-        return personal_slots(get_memories(), customer_id)
+        return personal_slots(get_memories(), customer_id, style)
     except StoreError:
-        return empty_slots()
+        return empty_slots(style)
 
 
 def remember(tracker: Tracker, key: str, value: Any, importance: float = 0.5) -> bool:

@@ -13,6 +13,7 @@ from assistant.memory.store import Memories
 from assistant.settings import Settings
 from assistant.settings import get_settings as _env_settings
 from assistant.store import Store, build_store
+from assistant.system_settings import SettingsCache, SystemSettings
 
 if TYPE_CHECKING:
     from assistant.knowledge import KnowledgeBase
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 _store: Optional[Store] = None
 _settings: Optional[Settings] = None
 _memories: Optional[Memories] = None
+_system_settings: Optional[SettingsCache] = None
 
 
 def get_settings() -> Settings:
@@ -51,6 +53,19 @@ def get_memories() -> Memories:
     if _memories is None or _memories.store is not get_store():
         _memories = Memories(get_store(), MemoryCache.from_settings(get_settings()))
     return _memories
+
+
+def get_system_settings() -> SystemSettings:
+    """The admins' system settings (``/api/admin/settings``), a few seconds old at most."""
+    global _system_settings
+    if _system_settings is None:
+        _system_settings = SettingsCache(get_store)
+    return _system_settings.get()
+
+
+def use_system_settings(cache: Optional[SettingsCache]) -> None:
+    global _system_settings
+    _system_settings = cache
 
 
 _knowledge: Optional[KnowledgeBase] = None

@@ -7,8 +7,8 @@
   two-stage fallback ("Did you mean ...?") instead of an answer. The model's own
   FallbackClassifier threshold (config.yml, 0.28) still applies, so values below it change nothing;
 - ``max_response_length``: the bot's texts are cut to this many characters (with an ellipsis);
-- ``default_response_style``: stored and served to clients; the responses are domain.yml
-  templates, which do not vary by style yet.
+- ``default_response_style``: the greeting's style (the action server's personal slots,
+  actions/personal.py) where the customer's own tone is not known.
 
 The Rasa server reads them through :class:`SettingsCache` (a few seconds old at most)."""
 

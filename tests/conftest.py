@@ -99,8 +99,10 @@ def pg_store(pg_database: str, tmp_path: Path) -> Iterator[Store]:
 def _used_by_the_actions(store: Store, settings: Settings) -> Iterator[Store]:
     services.use_settings(settings)
     services.use_store(store)
+    services.use_system_settings(None)  # read again from this store
     yield store
     services.use_store(None)
+    services.use_system_settings(None)
     services.use_settings(None)
     store.engine.dispose()
 

@@ -15,23 +15,27 @@ from assistant.personalization.profile import Profile, load_profile
 
 PERSONAL_SLOTS = ("customer_name", "persona", "customer_tier", "priority_support", "last_order_id",
                   "has_last_order", "language")  # fmt: skip
+STYLE_PERSONAS = {"formal": "formal", "concise": "concise"}  # system setting -> persona ("friendly": none)
 Rephraser = Callable[[str, str], Optional[str]]  # (text, style) -> rephrased text
 
 
-def empty_slots() -> Dict[str, Any]:
-    """The personal slots of a conversation with no verified customer."""
-    return {name: None for name in PERSONAL_SLOTS}
+def empty_slots(default_style: str = "friendly") -> Dict[str, Any]:
+    """The personal slots of a conversation with no verified customer: only the admins'
+    default response style shows (``formal`` and ``concise`` have their own greeting)."""
+    return {**{name: None for name in PERSONAL_SLOTS}, "persona": STYLE_PERSONAS.get(default_style)}
 
 
-def personal_slots(memories: Memories, customer_id: int) -> Dict[str, Any]:
-    """The personal slots of a verified customer, from their profile and memories."""
+def personal_slots(memories: Memories, customer_id: int, default_style: str = "friendly") -> Dict[str, Any]:
+    """The personal slots of a verified customer, from their profile and memories; the admins'
+    default response style holds where the customer's own tone is not known."""
     profile = load_profile(memories.store, customer_id)
     known = memories.recall(customer_id)
     name = _text(known.get("name")) or profile.first_name
     language = _text(known.get("language")) or profile.language
     last_order = known.get("last_order")
     order_id = last_order.value.get("order_id") if last_order and isinstance(last_order.value, dict) else None
-    return {"customer_name": name, "persona": persona(profile, language, returning(profile, known)),
+    chosen = persona(profile, language, returning(profile, known), default_style)
+    return {"customer_name": name, "persona": chosen,
             "customer_tier": profile.tier, "priority_support": profile.priority_support,
             "last_order_id": str(order_id) if order_id else None, "has_last_order": bool(order_id),
             "language": language}  # fmt: skip
@@ -42,15 +46,19 @@ def returning(profile: Profile, known: Dict[str, MemoryItem]) -> bool:
     return profile.sessions > 0 or bool(known)
 
 
-def persona(profile: Profile, language: str, is_returning: bool) -> Optional[str]:
-    """Which greeting variation fits: ``returning`` with the language or tone, or None."""
+def persona(
+    profile: Profile, language: str, is_returning: bool, default_style: str = "friendly"
+) -> Optional[str]:
+    """Which greeting variation fits: ``returning`` with the language or tone, else the
+    default style's (None: the friendly greeting)."""
     if not is_returning:
-        return None
+        return STYLE_PERSONAS.get(default_style)
     if language in ("es", "de", "fr"):
         return f"returning_{language}"
     if profile.communication_style in ("formal", "casual"):
         return f"returning_{profile.communication_style}"
-    return "returning"
+    style = STYLE_PERSONAS.get(default_style)
+    return f"returning_{style}" if style else "returning"
 
 
 def styled(text: str, style: str, rephraser: Optional[Rephraser] = None) -> str:
