@@ -109,11 +109,18 @@ class Listener:
         try:
             idle = self.config.idle and b"IDLE" in await self._call(client.capabilities)
             while not self._stop.is_set():
-                await self.check(client)
+                unfinished = await self.check(client)
+                # Messages left unfinished are looked at again soon: another process's retry
+                # sweep may finish them, and only this listener can flag them.
+                wait = (
+                    min(self.config.poll_seconds, self.config.sweep_seconds)
+                    if unfinished
+                    else self.config.poll_seconds
+                )
                 if idle:
-                    await self._call(wait_idle, client, self.config.poll_seconds, self._stop, self._wake)
+                    await self._call(wait_idle, client, wait, self._stop, self._wake)
                 else:
-                    await self._sleep(self.config.poll_seconds)
+                    await self._sleep(wait)
                 self._wake.clear()
         finally:
             if self._pending is not None:  # never two calls at once
@@ -131,16 +138,20 @@ class Listener:
         while time.monotonic() < deadline and not self._wake.is_set():
             await asyncio.sleep(min(IDLE_SLICE_SECONDS, seconds))
 
-    async def check(self, client: IMAPClient) -> None:
-        """Handles every unseen message, a batch at a time, flagging the finished ones."""
+    async def check(self, client: IMAPClient) -> int:
+        """Handles every unseen message, a batch at a time, flagging the finished ones;
+        returns how many are left unfinished (their turns failed for now or run elsewhere)."""
         self.checks += 1
         uids = await self._call(client.search, ["UNSEEN"])
+        unfinished = 0
         for start in range(0, len(uids), self.config.batch_size):
             batch = list(uids[start : start + self.config.batch_size])
             fetched = await self._call(client.fetch, batch, ["BODY.PEEK[]"])
             done = await self._handle(fetched)
             if done:
                 await self._call(client.add_flags, done, [SEEN])
+            unfinished += len(batch) - len(done)
+        return unfinished
 
     async def _handle(self, fetched: Dict[int, Dict[bytes, bytes]]) -> List[int]:
         """Stores the batch's messages in mailbox order, then runs their turns (a
