@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from sqlalchemy.engine import Connection
 
@@ -17,6 +18,7 @@ from assistant.analytics.sources import Sources
 from assistant.store.llm_models import usage
 
 RATINGS = (1, 2, 3, 4, 5)
+Query = Callable[[Connection], Any]
 
 
 class Analytics:
@@ -26,47 +28,82 @@ class Analytics:
         self.sources = sources
 
     def report(self, period: Period, channel: Optional[str] = None) -> Dict[str, Any]:
-        with self.sources.connect() as db:
-            scope = Scope(period, channel, self.sources.events(db))
-            found = _common(db, scope)
-            details = queries.message_details(db, scope)
-            found["overview"].update(queries.customers(db, scope), agent_messages=details["agent_messages"])
-            return {
-                "period": period.describe(),
-                "filters": {"channel": channel},
-                "overview": found["overview"],
-                "ai_performance": {**found["performance"],
-                                   "avg_intent_confidence": _round(details["avg_intent_confidence"], 4)},
-                "csat": found["csat"],
-                "top_intents": [_intent(i) for i in queries.top_intents(db, scope, confidence=True)],
-                "by_channel": found["channels"],
-                "trends": {"granularity": period.granularity, "series": found["series"]},
-                "llm": usage(db, period.start_naive, period.end_naive),
-            }  # fmt: skip
+        scope = self._scope(period, channel)
+        found = self._gather({
+            **_common_queries(scope),
+            "details": lambda db: queries.message_details(db, scope),
+            "customers": lambda db: queries.customers(db, scope),
+            "intents": lambda db: queries.top_intents(db, scope, confidence=True),
+            "llm": lambda db: usage(db, period.start_naive, period.end_naive),
+        })  # fmt: skip
+        common, details = _common(found, scope), found["details"]
+        common["overview"].update(found["customers"], agent_messages=details["agent_messages"])
+        return {
+            "period": period.describe(),
+            "filters": {"channel": channel},
+            "overview": common["overview"],
+            "ai_performance": {**common["performance"],
+                               "avg_intent_confidence": _round(details["avg_intent_confidence"], 4)},
+            "csat": common["csat"],
+            "top_intents": [_intent(i) for i in found["intents"]],
+            "by_channel": common["channels"],
+            "trends": {"granularity": period.granularity, "series": common["series"]},
+            "llm": found["llm"],
+        }  # fmt: skip
 
     def dashboard(self, period: Period, now: datetime, channel: Optional[str] = None) -> Dict[str, Any]:
+        scope = self._scope(period, channel)
+        found = self._gather({
+            **_common_queries(scope),
+            "intents": lambda db: queries.top_intents(db, scope),
+            "queue": lambda db: queries.queue(db, now, channel),
+        })  # fmt: skip
+        common = _common(found, scope)
+        return {
+            "period": period.describe(),
+            "overview": {**common["overview"], **common["performance"]},
+            "by_channel": {c["channel"]: c for c in common["channels"]},
+            "by_day": common["series"],
+            "top_intents": [_intent(i) for i in found["intents"]],
+            "csat": common["csat"],
+            "queue": found["queue"],
+        }
+
+    def _scope(self, period: Period, channel: Optional[str]) -> Scope:
         with self.sources.connect() as db:
-            scope = Scope(period, channel, self.sources.events(db))
-            found = _common(db, scope)
-            return {
-                "period": period.describe(),
-                "overview": {**found["overview"], **found["performance"]},
-                "by_channel": {c["channel"]: c for c in found["channels"]},
-                "by_day": found["series"],
-                "top_intents": [_intent(i) for i in queries.top_intents(db, scope)],
-                "csat": found["csat"],
-                "queue": queries.queue(db, now, channel),
-            }
+            return Scope(period, channel, self.sources.events(db))
+
+    def _gather(self, calls: Dict[str, Query]) -> Dict[str, Any]:
+        """The answers of independent queries: at once on PostgreSQL (a connection each, so
+        the server's cores share the work), one after another on SQLite's one file."""
+        if self.sources.sqlite:
+            with self.sources.connect() as db:
+                return {name: call(db) for name, call in calls.items()}
+
+        def run(call: Query) -> Any:
+            with self.sources.connect() as db:
+                return call(db)
+
+        with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="analytics") as pool:
+            futures = {name: pool.submit(run, call) for name, call in calls.items()}
+            return {name: future.result() for name, future in futures.items()}
 
 
-def _common(db: Connection, scope: Scope) -> Dict[str, Any]:
+def _common_queries(scope: Scope) -> Dict[str, Query]:
     """What both answers share: conversations and messages (by channel and by bucket), first
     response, CSAT."""
-    started = queries.conversations_grouped(db, scope)
-    sent = queries.messages_grouped(db, scope)
+    return {
+        "started": lambda db: queries.conversations_grouped(db, scope),
+        "sent": lambda db: queries.messages_grouped(db, scope),
+        "ratings": lambda db: queries.csat(db, scope),
+        "response": lambda db: queries.first_response(db, scope),
+    }
+
+
+def _common(found: Dict[str, Any], scope: Scope) -> Dict[str, Any]:
+    started, sent, ratings = found["started"], found["sent"], found["ratings"]
     total = _sum(started)
-    ratings = queries.csat(db, scope)
-    overview = _overview(total, _sum(sent), ratings, queries.first_response(db, scope))
+    overview = _overview(total, _sum(sent), ratings, found["response"])
     by_channel, messages = _by(started, "channel"), _by(sent, "channel")
     return {
         "overview": overview,
