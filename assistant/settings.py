@@ -180,7 +180,9 @@ class LLMSettings:
         return bool(self.base_url and self.model)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> LLMSettings:
+    def from_env(cls, env: Mapping[str, str], turn_timeout: float = 10.0) -> LLMSettings:
+        """``turn_timeout``: the channels' turn deadline; unset, the LLM's is 60 % of it (6 s at most)."""
+        deadline = min(cls.turn_deadline_seconds, 0.6 * turn_timeout)
         return cls(
             base_url=(env.get("LLM_BASE_URL") or "").rstrip("/") or None,
             model=env.get("LLM_MODEL") or None,
@@ -189,7 +191,7 @@ class LLMSettings:
             max_tokens=_int(env, "LLM_MAX_TOKENS", cls.max_tokens),
             max_attempts=_int(env, "LLM_MAX_ATTEMPTS", cls.max_attempts),
             retry_base_seconds=_float(env, "LLM_RETRY_BASE_SECONDS", cls.retry_base_seconds),
-            turn_deadline_seconds=_float(env, "LLM_TURN_DEADLINE_SECONDS", cls.turn_deadline_seconds),
+            turn_deadline_seconds=_float(env, "LLM_TURN_DEADLINE_SECONDS", deadline),
             breaker_failures=_int(env, "LLM_BREAKER_FAILURES", cls.breaker_failures),
             breaker_reset_seconds=_float(env, "LLM_BREAKER_RESET_SECONDS", cls.breaker_reset_seconds),
             prompt_cost_per_1k=_float(env, "LLM_PROMPT_COST_PER_1K", cls.prompt_cost_per_1k),
@@ -329,7 +331,7 @@ class Settings:
             memory_cache_seconds=_int(env, "MEMORY_CACHE_SECONDS", cls.memory_cache_seconds),
             memory_idle_minutes=_int(env, "MEMORY_IDLE_MINUTES", cls.memory_idle_minutes),
             email=EmailSettings.from_env(env),
-            llm=LLMSettings.from_env(env),
+            llm=LLMSettings.from_env(env, _float(env, "TURN_TIMEOUT_SECONDS", cls.turn_timeout_seconds)),
             **_admin_api_settings(env),
         )
 

@@ -37,3 +37,14 @@ def test_reliability_defaults_bridge_a_restart_within_a_turns_deadline() -> None
     assert settings.store_retry_seconds < settings.turn_timeout_seconds
     assert settings.retry_after_seconds > 0 and settings.action_server_host == "127.0.0.1"
     assert Settings.from_env({"SANIC_HOST": "127.0.0.1"}).action_server_host == "127.0.0.1"
+
+
+def test_the_llms_deadline_follows_a_short_turn_deadline_unless_set() -> None:
+    assert Settings.from_env(
+        {"TURN_TIMEOUT_SECONDS": "3", "STORE_RETRY_SECONDS": "1"}
+    ).llm.turn_deadline_seconds == pytest.approx(1.8)
+    assert Settings.from_env({}).llm.turn_deadline_seconds == 6.0
+    with pytest.raises(ConfigError, match="LLM_TURN_DEADLINE_SECONDS"):
+        Settings.from_env(
+            {"TURN_TIMEOUT_SECONDS": "3", "STORE_RETRY_SECONDS": "1", "LLM_TURN_DEADLINE_SECONDS": "5"}
+        )

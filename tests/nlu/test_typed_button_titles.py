@@ -21,6 +21,8 @@ from assistant.plugins.button_title_classifier import build_table, normalise
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
 PAYLOAD = re.compile(r"^/(?P<intent>[\w/-]+)(?P<entities>\{.*\})?$")
+SLOT = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")  # a slot Rasa fills in (``{{`` is a literal brace)
+SAMPLES = {"last_order_id": "48213"}  # a value for each slot a button is filled from
 
 
 def buttons() -> Iterator[Tuple[str, str]]:
@@ -30,7 +32,12 @@ def buttons() -> Iterator[Tuple[str, str]]:
         for variation in variations:
             for key in ("buttons", "quick_replies"):
                 for button in variation.get(key) or []:
-                    yield str(button["title"]), str(button["payload"])
+                    yield filled(str(button["title"])), filled(str(button["payload"]))
+
+
+def filled(template: str) -> str:
+    """``template`` with its slots filled from SAMPLES, as Rasa fills them in a reply."""
+    return SLOT.sub(lambda m: SAMPLES[m.group(1)], template)
 
 
 def expected(payload: str) -> Tuple[str, List[Tuple[str, str]]]:

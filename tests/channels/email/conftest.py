@@ -85,10 +85,13 @@ def start_email_server(stack: Stack, env: Dict[str, str]) -> Server:
     return server
 
 
-@pytest.fixture(scope="session")
-def email_server(stack: Stack, dovecot: Dovecot, smtp: tuple) -> Server:
-    """A Rasa server whose listener watches support@northwind.example."""
-    return start_email_server(stack, email_env(dovecot, smtp[1], "support@northwind.example"))
+@pytest.fixture(scope="package")
+def email_server(stack: Stack, dovecot: Dovecot, smtp: tuple) -> Iterator[Server]:
+    """A Rasa server whose listener watches support@northwind.example; stopped after the e-mail
+    tests, since its outbox delivery would send (and clear) the codes other tests read."""
+    server = start_email_server(stack, email_env(dovecot, smtp[1], "support@northwind.example"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
