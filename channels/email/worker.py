@@ -7,6 +7,13 @@ flagged ``\\Seen``, status ``received``) and is tried again after a backoff, up 
 ``EMAIL_TURN_ATTEMPTS`` tries; after that, or at once for a failure a retry cannot fix, the
 message is marked failed and the sender is asked to write again. A conversation's messages run
 one at a time, in the order they arrived.
+
+Waiting is never silence: in a conversation handed to agents (the bot paused), the turn stores
+the customer's e-mail and the bot says nothing; the channels' one notice module
+(channels/waiting_notice.py) then says what to tell them (place in the queue and rough wait,
+at most once per ``QUEUE_NOTICE_SECONDS``; or that no agent is there, with the choices), kept
+in the tracker and sent as the reply in the thread. A turn replayed from storage after a crash
+sends the stored notice again (once: the message is answered once).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from channels.email.output import CHANNEL, TurnOutput
 from channels.email.parse import ParsedEmail
 from channels.email.replies import Earlier, Reply, compose, texts_of
 from channels.turns import AssistantNotReady, serve_turn
+from channels.waiting_notice import queue_notice
 
 logger = logging.getLogger(__name__)
 TURN_FAILED = ("Sorry, we could not process your e-mail just now. Please send it again in a few minutes; "
@@ -127,7 +135,20 @@ class Worker:
         message = UserMessage(text, TurnOutput(), work.conversation_id, input_channel=CHANNEL,
                               message_id=work.message_id, metadata=metadata)  # fmt: skip
         result = await serve_turn(self._agent(), message, True, self.settings.turn_timeout_seconds)
-        return result.messages
+        return result.messages or await self._while_waiting(work.conversation_id, text)
+
+    async def _while_waiting(self, conversation_id: str, text: str) -> List[Dict[str, Any]]:
+        """Waiting is never silence (channels/waiting_notice.py): in a conversation that waits
+        for an agent, the customer's e-mail is acknowledged now and then, by a reply in the
+        thread (queued with the message's ``answer``, as the bot's replies are)."""
+        agent = self._agent()
+        tracker = await agent.tracker_store.retrieve(conversation_id) if agent is not None else None
+        if agent is None or tracker is None or not tracker.is_paused():
+            return []
+        notice = await queue_notice(agent, conversation_id, text)
+        if notice is None:
+            return []
+        return [{"text": notice.text, "buttons": notice.buttons}]
 
     def _identity(self, work: inbox.Work) -> Dict[str, Any]:
         """The signed claim: the From address is only claimed (it can be forged), so guarded
