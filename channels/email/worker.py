@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
 
 from rasa.core.agent import Agent
@@ -98,20 +99,37 @@ class Worker:
         starts first queues first for the conversation's lock)."""
         held_since = None
         if conversation_id is None:
-            work = await db(inbox.claim, self.store, row_id, None, self.config.lease_seconds)
+            work = await self._claim(row_id, None)
             if work is None:
                 return await db(inbox.status_of_row, self.store, row_id)
             conversation_id, held_since = work.conversation_id, work.claim
-        async with self._conversation(conversation_id), self.turns:
-            held = await db(inbox.claim, self.store, row_id, held_since, self.config.lease_seconds)
-            if held is None:
-                return await db(inbox.status_of_row, self.store, row_id)
-            try:
+        try:
+            async with self._conversation(conversation_id), self.turns:
+                held = await self._claim(row_id, held_since)
+                if held is None:
+                    return await db(inbox.status_of_row, self.store, row_id)
+                held_since = held.claim
                 return await self.process(held)
-            except asyncio.CancelledError:
+        except asyncio.CancelledError:  # stopping: another process (or the next start) takes it
+            if held_since is not None:
                 with contextlib.suppress(Exception):
-                    await asyncio.to_thread(inbox.release, self.store, held)
-                raise
+                    await asyncio.to_thread(inbox.release_claim, self.store, row_id, held_since)
+            raise
+
+    async def _claim(self, row_id: int, held_since: Optional[datetime]) -> Optional[inbox.Work]:
+        """``inbox.claim``; cancelled meanwhile (the listener stops), a claim the database made
+        anyway is given back at once rather than left to its lease."""
+        claiming = asyncio.ensure_future(
+            db(inbox.claim, self.store, row_id, held_since, self.config.lease_seconds)
+        )
+        try:
+            return await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                work = await claiming
+                if work is not None:
+                    await asyncio.to_thread(inbox.release_claim, self.store, row_id, work.claim)
+            raise
 
     async def process(self, work: inbox.Work) -> str:
         """One e-mail: answered (or failed visibly), reply queued in the same transaction."""

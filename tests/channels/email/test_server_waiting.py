@@ -28,7 +28,7 @@ SUBJECT = "Broken kettle"
 
 
 def body(mail: EmailMessage) -> str:
-    return str(mail.get_body(("plain",)).get_content())
+    return str(mail.get_body(("plain",)).get_content()).replace("\r\n", "\n")
 
 
 def own_text(mail: EmailMessage) -> str:
