@@ -208,14 +208,9 @@ def retry_later(store: Store, work: Work, error: Dict[str, Any], delay: float, a
     return True
 
 
-def release(store: Store, work: Work) -> None:
-    """Lets another process take the message at once (this one is stopping)."""
-    release_claim(store, work.id, work.claim)
-
-
 def release_claim(store: Store, row_id: int, claim: datetime) -> None:
-    """``release`` of the claim ``claim`` on row ``row_id`` (a no-op once it is answered or
-    another process holds it)."""
+    """Lets another process take the message at once (this one is stopping): gives back the
+    claim ``claim`` on row ``row_id`` (a no-op once it is answered or another process holds it)."""
     with store.session() as s:
         s.execute(
             sa.update(EmailMessage)
