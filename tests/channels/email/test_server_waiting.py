@@ -103,15 +103,17 @@ def test_a_customer_waiting_for_an_agent_hears_where_they_stand_by_email(
     assert notice["Subject"] == f"Re: {SUBJECT}" and notice["Auto-Submitted"] == "auto-replied"
     assert "> hello? anyone there?" in body(notice), "the conversation is quoted below, as in any reply"
 
+    thread.write("Continue by e-mail")
+    assert "in this thread" in own_text(thread.replies(3)[2]), "on e-mail, the agents answer in the thread"
     third = thread.write("still there?")
     deadline = time.monotonic() + 60
     while status(pg_database, third) != "answered" and time.monotonic() < deadline:
         time.sleep(0.3)
     time.sleep(2)
     assert (
-        status(pg_database, third) == "answered" and len(smtp[0].to(thread.sender)) == 2
+        status(pg_database, third) == "answered" and len(smtp[0].to(thread.sender)) == 3
     ), "not on every e-mail"
-    assert len(user_turns(pg_database, conversation)) == 3, "every e-mail is kept in the conversation"
+    assert len(user_turns(pg_database, conversation)) == 4, "every e-mail is kept in the conversation"
 
     # Later, with an agent signed in: place in the queue and a rough wait.
     agent_signed_in(pg_database)
@@ -119,7 +121,7 @@ def test_a_customer_waiting_for_an_agent_hears_where_they_stand_by_email(
         pg_database, "UPDATE conversations SET last_notice_at = NULL WHERE id = %s RETURNING id", conversation
     )
     thread.write("any news?")
-    later = own_text(thread.replies(3)[2])
+    later = own_text(thread.replies(4)[3])
     if open_now():
         assert "in the queue" in later and "minute" in later, later
     else:
@@ -129,16 +131,16 @@ def test_a_customer_waiting_for_an_agent_hears_where_they_stand_by_email(
                          json={"content": "Hi, Wanda here: a new kettle is on its way."},
                          headers={"Authorization": f"Bearer {token('agent-9', 'agent')}"}, timeout=60)  # fmt: skip
     assert sent.status_code == 201 and sent.json()["data"]["status"] == "sent", sent.text
-    agent_mail = thread.replies(4)[3]
+    agent_mail = thread.replies(5)[4]
     assert own_text(agent_mail).startswith("Hi, Wanda here: a new kettle is on its way.")
     assert agent_mail["Subject"] == f"Re: {SUBJECT}" and f"<{first}>" in agent_mail["References"]
 
     thread.write("Back to the assistant")
-    assert "back with the assistant" in own_text(thread.replies(5)[4])
+    assert "back with the assistant" in own_text(thread.replies(6)[5])
     thread.write("What are your opening hours?")
-    answer = own_text(thread.replies(6)[5])
+    answer = own_text(thread.replies(7)[6])
     assert answer.strip() and not any(
         n in answer for n in ("in the queue", "right now", "connecting you")
     ), answer
-    assert len(user_turns(pg_database, conversation)) == 6
+    assert len(user_turns(pg_database, conversation)) == 7
     assert not dovecot.unseen(SUPPORT), "every message flagged once its turn and notice are stored"
