@@ -41,7 +41,7 @@ from channels.email.output import CHANNEL, TurnOutput
 from channels.email.parse import ParsedEmail
 from channels.email.replies import Earlier, Reply, compose, texts_of
 from channels.turns import AssistantNotReady, serve_turn
-from channels.waiting_notice import queue_notice
+from channels.waiting_notice import while_waiting
 
 logger = logging.getLogger(__name__)
 TURN_FAILED = ("Sorry, we could not process your e-mail just now. Please send it again in a few minutes; "
@@ -153,20 +153,9 @@ class Worker:
         message = UserMessage(text, TurnOutput(), work.conversation_id, input_channel=CHANNEL,
                               message_id=work.message_id, metadata=metadata)  # fmt: skip
         result = await serve_turn(self._agent(), message, True, self.settings.turn_timeout_seconds)
-        return result.messages or await self._while_waiting(work.conversation_id, text)
-
-    async def _while_waiting(self, conversation_id: str, text: str) -> List[Dict[str, Any]]:
-        """Waiting is never silence (channels/waiting_notice.py): in a conversation that waits
-        for an agent, the customer's e-mail is acknowledged now and then, by a reply in the
-        thread (queued with the message's ``answer``, as the bot's replies are)."""
-        agent = self._agent()
-        tracker = await agent.tracker_store.retrieve(conversation_id) if agent is not None else None
-        if agent is None or tracker is None or not tracker.is_paused():
-            return []
-        notice = await queue_notice(agent, conversation_id, text)
-        if notice is None:
-            return []
-        return [{"text": notice.text, "buttons": notice.buttons}]
+        # Waiting is never silence: the notice is the reply in the thread, queued with the
+        # message's ``answer`` as the bot's replies are.
+        return result.messages or await while_waiting(self._agent(), work.conversation_id, text)
 
     def _identity(self, work: inbox.Work) -> Dict[str, Any]:
         """The signed claim: the From address is only claimed (it can be forged), so guarded
