@@ -37,7 +37,7 @@ from channels.errors import ChannelError
 from channels.health import add_health_routes
 from channels.rest_body import RestMessage, build_metadata, parse_body
 from channels.turns import TurnResult, fail_loudly, serve_turn, turn_error
-from channels.waiting_notice import queue_notice
+from channels.waiting_notice import while_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -121,17 +121,8 @@ async def handle(request: Request, settings: Settings) -> HTTPResponse:
 async def _while_waiting(request: Request, body: RestMessage) -> List[Dict[str, Any]]:
     """A conversation waiting for an agent answers ``[]``; the customer hears where they
     stand now and then (channels/waiting_notice.py)."""
-    agent = getattr(request.app.ctx, "agent", None)
-    tracker = await agent.tracker_store.retrieve(body.sender) if agent is not None else None
-    if tracker is None or not tracker.is_paused():
-        return []
-    notice = await queue_notice(agent, body.sender, body.text)
-    if notice is None:
-        return []
-    reply: Dict[str, Any] = {"recipient_id": body.sender, "text": notice.text}
-    if notice.buttons:
-        reply["buttons"] = notice.buttons
-    return [reply]
+    notices = await while_waiting(getattr(request.app.ctx, "agent", None), body.sender, body.text)
+    return [{"recipient_id": body.sender, **notice} for notice in notices]
 
 
 async def _serve(request: Request, body: RestMessage, request_id: str, settings: Settings) -> TurnResult:

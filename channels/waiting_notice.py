@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from rasa.shared.core.events import BotUttered, ConversationResumed
 
@@ -40,3 +40,18 @@ async def queue_notice(agent: Agent, conversation_id: str, content: str) -> Opti
         tracker.update(BotUttered(notice.text, data={"buttons": notice.buttons} if notice.buttons else {}))
         await agent.tracker_store.save(tracker)
     return notice
+
+
+async def while_waiting(agent: Optional[Agent], conversation_id: str, content: str) -> List[Dict[str, Any]]:
+    """What a channel sends after a turn the bot did not answer: in a conversation that waits
+    for an agent, the notice now and then (as a bot message: ``text``, ``buttons``); else nothing."""
+    tracker = await agent.tracker_store.retrieve(conversation_id) if agent is not None else None
+    if agent is None or tracker is None or not tracker.is_paused():
+        return []
+    notice = await queue_notice(agent, conversation_id, content)
+    if notice is None:
+        return []
+    message: Dict[str, Any] = {"text": notice.text}
+    if notice.buttons:
+        message["buttons"] = notice.buttons
+    return [message]

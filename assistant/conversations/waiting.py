@@ -5,8 +5,9 @@ customer's messages).
 The first message after the handoff is acknowledged with the place in the queue and a rough
 wait, then at most one notice per ``QUEUE_NOTICE_SECONDS`` (agents see every message anyway).
 When no agent is signed in, or outside opening hours, the notice says so and offers two ways
-on: continue by e-mail (an agent answers at the address on file, or one the customer types)
-or go back to the assistant (the conversation is handed back and the bot answers again).
+on: continue by e-mail (an agent answers at the address on file, or one the customer types;
+on the e-mail channel, in the thread as before) or go back to the assistant (the conversation
+is handed back and the bot answers again).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ CHOOSE_EMAIL = "Continue by e-mail"
 CHOOSE_BOT = "Back to the assistant"
 CHOICES = [{"title": CHOOSE_EMAIL, "payload": CHOOSE_EMAIL}, {"title": CHOOSE_BOT, "payload": CHOOSE_BOT}]
 EMAIL_TAG = "email-follow-up"
+ALREADY_BY_EMAIL = ("You're writing to us by e-mail already: our support team will answer you here, in this "
+                    "thread. Anything else you send reaches them too.")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ def _choice(s: sa.orm.Session, conversation: Conversation, content: str) -> Opti
         handoff.handed_back(s, conversation, by, "customer went back to the assistant")
         return Notice("You're back with the assistant. What can I help you with?", resume=True)
     if said in (CHOOSE_EMAIL.lower(), "continue by email", "by e-mail", "by email", "e-mail", "email"):
+        if conversation.channel == "email":  # the agents' replies go out in this thread anyway
+            return Notice(ALREADY_BY_EMAIL)
         customer = s.get(Customer, conversation.customer_id) if conversation.customer_id else None
         if customer is not None:
             return _follow_up_by_email(conversation, customer.email)

@@ -178,8 +178,15 @@ def queue_reply(s: Session, reply: Reply) -> OutboundEmail:
     s.flush()
     s.add(EmailMessage(message_id=reply.message_id, conversation_id=reply.conversation_id, direction="out",
                        address=reply.to.lower(), subject=reply.subject, text=reply.own_text,
-                       status=QUEUED, attempts=0, outbound_email_id=mail.id, details={"author": reply.author}))  # fmt: skip
+                       status=QUEUED, attempts=0, outbound_email_id=mail.id,
+                       details={"author": reply.author, "references": _ids(reply.headers.get("References", ""))}))  # fmt: skip
     return mail
+
+
+def _ids(header: str) -> List[str]:
+    """The ``Message-ID``s of a ``References`` header we wrote (``<a> <b>``), without brackets:
+    a later message in the thread (an agent's) carries the whole chain on."""
+    return [part.strip("<>") for part in header.split() if part.strip("<>")]
 
 
 def retry_later(store: Store, work: Work, error: Dict[str, Any], delay: float, attempts: int) -> bool:
@@ -201,12 +208,13 @@ def retry_later(store: Store, work: Work, error: Dict[str, Any], delay: float, a
     return True
 
 
-def release(store: Store, work: Work) -> None:
-    """Lets another process take the message at once (this one is stopping)."""
+def release_claim(store: Store, row_id: int, claim: datetime) -> None:
+    """Lets another process take the message at once (this one is stopping): gives back the
+    claim ``claim`` on row ``row_id`` (a no-op once it is answered or another process holds it)."""
     with store.session() as s:
         s.execute(
             sa.update(EmailMessage)
-            .where(EmailMessage.id == work.id, EmailMessage.claimed_until == work.claim)
+            .where(EmailMessage.id == row_id, EmailMessage.claimed_until == claim)
             .values(claimed_until=None)
         )
 

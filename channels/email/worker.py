@@ -7,6 +7,13 @@ flagged ``\\Seen``, status ``received``) and is tried again after a backoff, up 
 ``EMAIL_TURN_ATTEMPTS`` tries; after that, or at once for a failure a retry cannot fix, the
 message is marked failed and the sender is asked to write again. A conversation's messages run
 one at a time, in the order they arrived.
+
+Waiting is never silence: in a conversation handed to agents (the bot paused), the turn stores
+the customer's e-mail and the bot says nothing; the channels' one notice module
+(channels/waiting_notice.py) then says what to tell them (place in the queue and rough wait,
+at most once per ``QUEUE_NOTICE_SECONDS``; or that no agent is there, with the choices), kept
+in the tracker and sent as the reply in the thread. A turn replayed from storage after a crash
+sends the stored notice again (once: the message is answered once).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
 
 from rasa.core.agent import Agent
@@ -33,6 +41,7 @@ from channels.email.output import CHANNEL, TurnOutput
 from channels.email.parse import ParsedEmail
 from channels.email.replies import Earlier, Reply, compose, texts_of
 from channels.turns import AssistantNotReady, serve_turn
+from channels.waiting_notice import while_waiting
 
 logger = logging.getLogger(__name__)
 TURN_FAILED = ("Sorry, we could not process your e-mail just now. Please send it again in a few minutes; "
@@ -90,20 +99,37 @@ class Worker:
         starts first queues first for the conversation's lock)."""
         held_since = None
         if conversation_id is None:
-            work = await db(inbox.claim, self.store, row_id, None, self.config.lease_seconds)
+            work = await self._claim(row_id, None)
             if work is None:
                 return await db(inbox.status_of_row, self.store, row_id)
             conversation_id, held_since = work.conversation_id, work.claim
-        async with self._conversation(conversation_id), self.turns:
-            held = await db(inbox.claim, self.store, row_id, held_since, self.config.lease_seconds)
-            if held is None:
-                return await db(inbox.status_of_row, self.store, row_id)
-            try:
+        try:
+            async with self._conversation(conversation_id), self.turns:
+                held = await self._claim(row_id, held_since)
+                if held is None:
+                    return await db(inbox.status_of_row, self.store, row_id)
+                held_since = held.claim
                 return await self.process(held)
-            except asyncio.CancelledError:
+        except asyncio.CancelledError:  # stopping: another process (or the next start) takes it
+            if held_since is not None:
                 with contextlib.suppress(Exception):
-                    await asyncio.to_thread(inbox.release, self.store, held)
-                raise
+                    await asyncio.to_thread(inbox.release_claim, self.store, row_id, held_since)
+            raise
+
+    async def _claim(self, row_id: int, held_since: Optional[datetime]) -> Optional[inbox.Work]:
+        """``inbox.claim``; cancelled meanwhile (the listener stops), a claim the database made
+        anyway is given back at once rather than left to its lease."""
+        claiming = asyncio.ensure_future(
+            db(inbox.claim, self.store, row_id, held_since, self.config.lease_seconds)
+        )
+        try:
+            return await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                work = await claiming
+                if work is not None:
+                    await asyncio.to_thread(inbox.release_claim, self.store, row_id, work.claim)
+            raise
 
     async def process(self, work: inbox.Work) -> str:
         """One e-mail: answered (or failed visibly), reply queued in the same transaction."""
@@ -127,7 +153,9 @@ class Worker:
         message = UserMessage(text, TurnOutput(), work.conversation_id, input_channel=CHANNEL,
                               message_id=work.message_id, metadata=metadata)  # fmt: skip
         result = await serve_turn(self._agent(), message, True, self.settings.turn_timeout_seconds)
-        return result.messages
+        # Waiting is never silence: the notice is the reply in the thread, queued with the
+        # message's ``answer`` as the bot's replies are.
+        return result.messages or await while_waiting(self._agent(), work.conversation_id, text)
 
     def _identity(self, work: inbox.Work) -> Dict[str, Any]:
         """The signed claim: the From address is only claimed (it can be forged), so guarded

@@ -33,6 +33,7 @@ from assistant.settings import Settings
 from assistant.store import Store
 from assistant.turn_failure import TurnFailed
 from channels.turns import AssistantNotReady, serve_turn
+from channels.waiting_notice import while_waiting
 from channels.whatsapp import inbox, outbox, texts
 from channels.whatsapp.conversation import identity_claim
 from channels.whatsapp.dbcall import db
@@ -180,7 +181,8 @@ class Worker:
         message = UserMessage(text, TurnOutput(), work.conversation_id, input_channel=CHANNEL,
                               message_id=work.wamid, metadata=metadata)  # fmt: skip
         result = await serve_turn(self._agent(), message, True, self.settings.turn_timeout_seconds)
-        return result.messages
+        # Waiting is never silence: while an agent is awaited, the notice now and then.
+        return result.messages or await while_waiting(self._agent(), work.conversation_id, text)
 
     async def _transcribe(self, media: Dict[str, Any]) -> str:
         media_id = media.get("id")

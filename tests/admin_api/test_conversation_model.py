@@ -124,6 +124,21 @@ def test_continuing_by_email_uses_the_address_on_file_or_asks_for_one(sqlite_sto
     assert "email-follow-up" in registry.get(sqlite_store, visitor).tags
 
 
+def test_on_the_email_channel_continuing_by_email_stays_in_the_thread(sqlite_store: Store) -> None:
+    conversation = f"email:{uuid.uuid4().hex}"
+    handoff.request_handoff(sqlite_store, conversation, "requested", "email", 1)
+    notice = waiting.on_customer_message(
+        sqlite_store, settings_of(sqlite_store), conversation, "Continue by e-mail"
+    )
+    assert notice is not None and "in this thread" in notice.text and not notice.buttons
+    row = registry.get(sqlite_store, conversation)
+    assert (row.status, row.follow_up, row.contact_email) == (
+        "pending",
+        None,
+        None,
+    ), "delivery stays the thread"
+
+
 def test_the_queue_is_most_urgent_first_then_oldest(sqlite_store: Store) -> None:
     old = queued(sqlite_store)
     urgent = queued(sqlite_store, priority="urgent")

@@ -1,6 +1,7 @@
 """The listener waits with IDLE (polling every ten minutes would be far too slow for this test),
 and a Rasa server killed (SIGKILL) in the middle of a batch loses nothing and answers nothing
-twice once a new one has started."""
+twice once a new one has started; nor does a listener stopped through the API in the middle of a
+batch and started again."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ import pytest
 
 from tests.channels.email.conftest import SmtpInbox, email_env, start_email_server
 from tests.channels.email.dovecot import Dovecot
-from tests.channels.email.helpers import conversation_of, customer, query, user_turns
+from tests.channels.email.helpers import conversation_of, customer, post, query, user_turns
 from tests.channels.email.mail import customer_mail, new_id
-from tests.integration.conftest import Stack
+from tests.integration.conftest import Server, Stack
 
 pytestmark = pytest.mark.integration
 MAILBOX = "crash@northwind.example"
-BATCH = 30
+SUPPORT = "support@northwind.example"
+BATCH, STOP_BATCH = 30, 20
 
 
 def test_idle_picks_up_mail_and_a_killed_server_loses_and_duplicates_nothing(
@@ -60,9 +62,38 @@ def test_idle_picks_up_mail_and_a_killed_server_loses_and_duplicates_nothing(
         restarted.stop()
 
 
-def unseen_states(dovecot: Dovecot, pg_database: str) -> list:
+def test_a_listener_stopped_mid_batch_and_started_again_loses_and_duplicates_nothing(
+    email_server: Server, dovecot: Dovecot, smtp: tuple, pg_database: str
+) -> None:
+    received: SmtpInbox = smtp[0]
+    senders, ids = [customer() for _ in range(STOP_BATCH)], [new_id() for _ in range(STOP_BATCH)]
+    dovecot.append(SUPPORT, *[customer_mail(s, f"Stop {n}", "What are your opening hours?", message_id=i)
+                              for n, (s, i) in enumerate(zip(senders, ids, strict=True))])  # fmt: skip
+    answered = lambda: sum(1 for s in senders if received.to(s))  # noqa: E731
+    received.wait(lambda: answered() >= 2, timeout=180)
+    before = answered()
+    stopped = post(email_server.url, "/listener/stop")
+    assert stopped.status_code == 200 and stopped.json()["message"] == "Email listener has been stopped"
+    assert before < STOP_BATCH, "stopped in the middle of the batch"
+    assert dovecot.unseen(SUPPORT), "what was not finished stays unseen while the listener is stopped"
+    time.sleep(2)
+    started = post(email_server.url, "/listener/start")
+    assert started.status_code == 200 and started.json()["message"] == "Email listener has been started"
+
+    received.wait(lambda: answered() == STOP_BATCH, timeout=300)
+    time.sleep(3)
+    assert [len(received.to(s)) for s in senders] == [1] * STOP_BATCH, "every e-mail answered exactly once"
+    for mail_id in ids:
+        assert len(user_turns(pg_database, conversation_of(pg_database, mail_id))) == 1
+    deadline = time.monotonic() + 60
+    while dovecot.unseen(SUPPORT) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not dovecot.unseen(SUPPORT), f"left unseen: {unseen_states(dovecot, pg_database, SUPPORT)}"
+
+
+def unseen_states(dovecot: Dovecot, pg_database: str, mailbox: str = MAILBOX) -> list:
     """What the database says about the messages still unseen (for a failure's message)."""
-    client = dovecot.client(MAILBOX)
+    client = dovecot.client(mailbox)
     try:
         client.select_folder("INBOX", readonly=True)
         fetched = client.fetch(client.search(["UNSEEN"]), ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
