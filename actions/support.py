@@ -129,26 +129,26 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         reason = "complaint" if _was_complaint(tracker) else "requested"
-        notice = hand_over(tracker, reason, "high" if reason == "complaint" else None)
+        notice = await hand_over(tracker, reason, "high" if reason == "complaint" else None)
         text = f"I'm connecting you with a member of our support team. {notice.text}"
         dispatcher.utter_message(text=text, buttons=notice.buttons)
         return handoff_events(tracker)
 
 
-def hand_over(tracker: Tracker, reason: str, priority: Optional[str] = None) -> waiting.Notice:
+async def hand_over(tracker: Tracker, reason: str, priority: Optional[str] = None) -> waiting.Notice:
     """Queues the conversation for an agent (the one conversation model, assistant/conversations)
     and says where the customer stands: place and wait, or that no one is there right now."""
     store, customer = get_store(), account_holder(tracker)
-    priority = priority or handoff_priority(tracker)
+    priority = priority or await handoff_priority(tracker)
     change = handoff.request_handoff(store, tracker.sender_id, reason, tracker.get_latest_input_channel(),
                                      customer.id if customer else None, priority)  # fmt: skip
     info = handoff.queue_info(store, change.conversation, get_settings(), utcnow())
     return waiting.handoff_notice(info)
 
 
-def handoff_priority(tracker: Tracker) -> Optional[str]:
+async def handoff_priority(tracker: Tracker) -> Optional[str]:
     """Priority handling: a frustrated customer, or a verified one on a premium tier."""
-    if was_frustrated(tracker) or tracker.get_slot("priority_support"):
+    if await was_frustrated(tracker) or tracker.get_slot("priority_support"):
         return "high"
     return None
 
@@ -189,7 +189,7 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        notice = hand_over(tracker, "fallback")
+        notice = await hand_over(tracker, "fallback")
         dispatcher.utter_message(
             text="Sorry, I'm having trouble understanding. I've asked a member of our support "
             f"team to take over. {notice.text}",
@@ -207,7 +207,7 @@ class ActionDefaultAskAffirmation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        if frustrated(tracker):
+        if await frustrated(tracker):
             dispatcher.utter_message(text=FRUSTRATED_OFFER, buttons=[
                 {"title": "Yes, connect me", "payload": "/request_human"},
                 {"title": "No, I'll rephrase", "payload": "/deny"}])  # fmt: skip
@@ -269,7 +269,7 @@ class ActionCoreFallback(Action):
                 ActionExecuted("action_listen"),
                 UserUttered(f"/{suggested}", parse_data=as_requested),
             ]
-        if frustrated(tracker) and not tracker.get_slot("human_offered"):
+        if await frustrated(tracker) and not tracker.get_slot("human_offered"):
             dispatcher.utter_message(text=FRUSTRATED_OFFER, buttons=OFFER_BUTTONS)
             return [
                 UserUtteranceReverted(),
