@@ -5,13 +5,14 @@ Each task returns ``None`` whenever its answer is not usable (no LLM, breaker op
 failure, or an answer that fails its check): the caller then keeps its deterministic result
 (the rule-based summary, the template as written, VADER). What is sent goes through the
 client, which masks personal data (assistant/redaction.py); the customer's known names are
-masked here too. The LLM only writes text: it never decides what a customer may see or do.
+masked here too, and a template's personal parts are replaced by placeholders put back after. The LLM only writes text: it never decides what a customer may see or do.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Dict, FrozenSet, List, Optional, Sequence
+from string import ascii_uppercase
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from assistant.llm.client import Deadline, LLMClient
 from assistant.redaction import redact_personal
@@ -54,6 +55,7 @@ _FACT = re.compile(
 )  # a month's name counts only next to a number (a date), so "you may" is no fact
 _SCORE_LINE = re.compile(r"^\s*(\d+)\s*[:.)=-]\s*([-+]?\d+(?:\.\d+)?)\s*$")
 _MARKERS = ("[REDACTED", "<", ">")
+_REDACTED = re.compile(r"\[REDACTED ([A-Z]+)\]")
 
 
 def facts_of(text: str) -> FrozenSet[str]:
@@ -117,6 +119,28 @@ async def summarise_turns(llm: LLMClient, turns: Sequence[Turn], names: Sequence
 # Rephrasing a template to the customer's style
 
 
+def shielded(text: str) -> Optional[Tuple[str, Dict[str, str]]]:
+    """``text`` with each personal part the prompt may not carry (an address, an e-mail or phone
+    number, a card) replaced by a placeholder such as ``{{ADDRESS}}``, and what each stands for;
+    ``None`` when the parts cannot be told apart."""
+    masked = redact_personal(text)
+    pieces = _REDACTED.split(masked)  # literal text, a marker's kind, literal text, ...
+    literals, kinds = pieces[0::2], pieces[1::2]
+    if not kinds:
+        return text, {}
+    found = re.fullmatch("(.+?)".join(re.escape(piece) for piece in literals), text, re.S)
+    if found is None:
+        return None
+    holders: Dict[str, str] = {}
+    out = literals[0]
+    for index, (kind, literal) in enumerate(zip(kinds, literals[1:], strict=True)):
+        seen = sum(h.startswith(f"{{{{{kind}") for h in holders)
+        holder = f"{{{{{kind}{'_' + ascii_uppercase[seen] if seen else ''}}}}}"
+        holders[holder] = found.group(index + 1)
+        out += holder + literal
+    return out, holders
+
+
 def rephrase_messages(text: str, style: str) -> List[Dict[str, str]]:
     system = REPHRASE_SYSTEM.format(tone=STYLES[style])
     return [
@@ -125,26 +149,38 @@ def rephrase_messages(text: str, style: str) -> List[Dict[str, str]]:
     ]
 
 
-def checked_rephrasing(reply: Optional[str], template: str) -> Optional[str]:
+def checked_rephrasing(
+    reply: Optional[str], template: str, holders: Optional[Dict[str, str]] = None
+) -> Optional[str]:
     """The rephrased text when it keeps exactly the template's facts (none dropped, changed or
-    added), carries no markup and is not much longer; else ``None``."""
+    added) and each placeholder once, carries no markup and is not much longer; its
+    placeholders filled in again. Else ``None``."""
     if not reply or any(marker in reply for marker in _MARKERS):
         return None
     text = reply.strip().strip('"').strip()
+    holders = holders or {}
     if not text or len(text) > 2 * len(template) + 80 or facts_of(text) != facts_of(template):
         return None
+    if any(text.count(holder) != 1 for holder in holders) or text.count("{{") != len(holders):
+        return None  # a personal part lost, doubled or made up
+    for holder, original in holders.items():
+        text = text.replace(holder, original)
     return text
 
 
 async def rephrase(llm: LLMClient, text: str, style: str, deadline: Optional[Deadline] = None,
                    conversation_id: Optional[str] = None) -> Optional[str]:  # fmt: skip
     """``text`` in ``style`` (``formal`` or ``casual``) with its facts intact, or ``None``.
-    A template holding personal data (which the prompt could not carry) is not sent."""
-    if not llm.configured or style not in STYLES or not text.strip() or redact_personal(text) != text:
+    Its personal parts never reach the LLM: placeholders stand in for them."""
+    parts = shielded(text) if llm.configured and style in STYLES and text.strip() else None
+    if parts is None or "{{" in text:
         return None
+    template, holders = parts
     max_tokens = min(llm.settings.max_tokens, len(text) // 2 + 60)
-    reply = await llm.chat(rephrase_messages(text, style), "rephrase", deadline, conversation_id, max_tokens)
-    return checked_rephrasing(reply, text)
+    reply = await llm.chat(
+        rephrase_messages(template, style), "rephrase", deadline, conversation_id, max_tokens
+    )
+    return checked_rephrasing(reply, template, holders)
 
 
 # Sentiment
