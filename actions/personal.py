@@ -21,7 +21,14 @@ from actions.verification import conversation_identity
 from assistant.llm import Deadline, LLMClient
 from assistant.llm.tasks import rephrase, score_sentiments, summarise_turns
 from assistant.memory import Memories, owner
-from assistant.memory.summary import Summariser, add_open_issue, last_session, pending, summarise_session
+from assistant.memory.summary import (
+    Summariser,
+    add_open_issue,
+    known_names,
+    last_session,
+    pending,
+    summarise_session,
+)
 from assistant.personalization.profile import LANGUAGES, load_profile
 from assistant.personalization.replies import empty_slots, personal_slots, styled_async
 from assistant.personalization.sentiment import Scorer, is_frustrated, recently_frustrated, vader_score
@@ -107,17 +114,9 @@ async def llm_summariser(memories: Memories, customer_id: int, session: Sequence
     facts = pending(memories, customer_id, session, conversation_id) if llm.configured else None
     if facts is None:
         return None
-    names = customer_names(memories, customer_id)
+    names = known_names(memories, customer_id)
     note = await summarise_turns(llm, facts.turns, names, turn_deadline(), conversation_id)
     return None if note is None else (lambda turns: note)
-
-
-def customer_names(memories: Memories, customer_id: int) -> List[str]:
-    """The names the customer is known by, masked out of what the LLM is sent."""
-    profile = load_profile(memories.store, customer_id)
-    remembered = memories.recall(customer_id).get("name")
-    names = [profile.name, *profile.name.split()]
-    return names + [str(remembered.value)] if remembered is not None else names
 
 
 def session_texts(tracker: Tracker) -> List[str]:

@@ -20,6 +20,7 @@ from assistant.personalization.profile import (
     assign_segments,
     detect_language,
     detect_style,
+    load_profile,
     store_event,
     update_profile,
 )
@@ -187,6 +188,15 @@ def _summarised(known: Mapping[str, Any]) -> Dict[str, float]:
 def _write(memories: Memories, customer_id: int, key: str, value: Any, importance: float) -> Any:
     memories.remember(customer_id, key, value, importance=importance, source="session_summary")
     return value
+
+
+def known_names(memories: Memories, customer_id: int) -> List[str]:
+    """The names the customer is known by (their account's, its parts, the remembered one): what
+    a summary's prompt masks."""
+    name = load_profile(memories.store, customer_id).name
+    remembered = memories.recall(customer_id).get("name")
+    names = [name, *name.split()]
+    return names + [str(remembered.value)] if remembered is not None else names
 
 
 def add_open_issue(memories: Memories, customer_id: int, issue: Dict[str, Any],
