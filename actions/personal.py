@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 FRUSTRATION_NOTE = "I can tell this has been frustrating, and I'm sorry."
 SCORED_MESSAGES = 4  # the latest messages the frustration rules read (recently_frustrated's window)
 KEPT_SCORES = 2000  # the LLM's scores kept per client, by message text
+KEPT_DEADLINES = 1000  # turns whose deadline is remembered (the newest)
+_deadlines: Dict[Tuple[str, Any, Any], Deadline] = {}
 _llm_scores: weakref.WeakKeyDictionary[LLMClient, Dict[str, float]] = weakref.WeakKeyDictionary()
 
 
@@ -86,8 +88,16 @@ def remember_issue(tracker: Tracker, issue: Dict[str, Any]) -> bool:
     return True
 
 
-def turn_deadline() -> Deadline:
-    return Deadline(get_settings().llm.turn_deadline_seconds)
+def turn_deadline(tracker: Tracker) -> Deadline:
+    """The deadline all LLM calls of the customer's current message share, across the actions
+    that answer it (each is its own request from Rasa): made at its first call."""
+    latest: Dict[str, Any] = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    key = (tracker.sender_id, latest.get("timestamp"), latest.get("text"))
+    if key not in _deadlines:
+        _deadlines[key] = Deadline(get_settings().llm.turn_deadline_seconds)
+        while len(_deadlines) > KEPT_DEADLINES:
+            _deadlines.pop(next(iter(_deadlines)))
+    return _deadlines[key]
 
 
 async def summarise_previous_session(tracker: Tracker) -> Dict[str, Any]:
@@ -99,7 +109,7 @@ async def summarise_previous_session(tracker: Tracker) -> Dict[str, Any]:
         return {}
     try:
         session, memories = last_session(tracker.events), get_memories()
-        summariser = await llm_summariser(memories, customer_id, session, tracker.sender_id)
+        summariser = await llm_summariser(memories, customer_id, session, tracker)
         return summarise_session(memories, customer_id, session, summariser, tracker.sender_id,
                                  scorer=known_scores())  # fmt: skip
     except StoreError:
@@ -108,14 +118,14 @@ async def summarise_previous_session(tracker: Tracker) -> Dict[str, Any]:
 
 
 async def llm_summariser(memories: Memories, customer_id: int, session: Sequence[Mapping[str, Any]],
-                         conversation_id: str) -> Optional[Summariser]:  # fmt: skip
+                         tracker: Tracker) -> Optional[Summariser]:  # fmt: skip
     """The LLM's note on a session still to summarise, as a summariser (None: the rules)."""
     llm = get_llm()
-    facts = pending(memories, customer_id, session, conversation_id) if llm.configured else None
+    facts = pending(memories, customer_id, session, tracker.sender_id) if llm.configured else None
     if facts is None:
         return None
     names = known_names(memories, customer_id)
-    note = await summarise_turns(llm, facts.turns, names, turn_deadline(), conversation_id)
+    note = await summarise_turns(llm, facts.turns, names, turn_deadline(tracker), tracker.sender_id)
     return None if note is None else (lambda turns: note)
 
 
@@ -143,7 +153,7 @@ async def sentiment_scorer(tracker: Tracker) -> Optional[Scorer]:
         return None
     scores = _llm_scores.setdefault(llm, {})
     new = [text for text in dict.fromkeys(session_texts(tracker)[-SCORED_MESSAGES:]) if text not in scores]
-    found = await score_sentiments(llm, new, turn_deadline(), tracker.sender_id) if new else None
+    found = await score_sentiments(llm, new, turn_deadline(tracker), tracker.sender_id) if new else None
     for text, score in zip(new, found or [], strict=False):
         scores[text] = score
     while len(scores) > KEPT_SCORES:
@@ -183,7 +193,7 @@ async def in_customer_style(tracker: Tracker, text: str) -> str:
         return text
 
     async def rephraser(template: str, tone: str) -> Optional[str]:
-        return await rephrase(llm, template, tone, turn_deadline(), tracker.sender_id)
+        return await rephrase(llm, template, tone, turn_deadline(tracker), tracker.sender_id)
 
     return await styled_async(text, style, rephraser)
 

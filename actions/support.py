@@ -22,12 +22,11 @@ from actions.forms import AbortableFormValidation, reset_flow_slots
 from actions.guards import account_holder
 from actions.knowledge import knowledge_answer
 from actions.once import once_per_message
-from actions.personal import frustrated, remember_issue, was_frustrated
+from actions.personal import frustrated, remember_issue, turn_deadline, was_frustrated
 from actions.services import get_llm, get_settings, get_store
 from assistant.conversations import handoff, waiting
 from assistant.identifiers import parse_rating
 from assistant.knowledge.answers import OPEN_QUESTION_RELEVANCE
-from assistant.llm import Deadline
 from assistant.llm.classify import classify_intent
 from assistant.store.models import utcnow
 
@@ -236,9 +235,8 @@ async def llm_guess(tracker: Tracker) -> Optional[str]:
     llm = get_llm()
     if not llm.configured:
         return None
-    deadline = Deadline(get_settings().llm.turn_deadline_seconds)
     text = tracker.latest_message.get("text") or ""
-    return await classify_intent(llm, text, INTENT_LABELS, deadline, tracker.sender_id)
+    return await classify_intent(llm, text, INTENT_LABELS, turn_deadline(tracker), tracker.sender_id)
 
 
 class ActionCoreFallback(Action):

@@ -14,7 +14,7 @@ import pytest
 
 from actions import services
 from actions.orders import ActionCheckOrderStatus, describe_order
-from actions.personal import FRUSTRATION_NOTE
+from actions.personal import FRUSTRATION_NOTE, turn_deadline
 from actions.session import ActionSessionStart
 from assistant.identity.permissions import IdentityState, Level
 from assistant.llm.records import usage_summary
@@ -103,7 +103,7 @@ def test_the_rules_summarise_when_the_llm_fails_or_stalls(
     with_llm: Store, standin: LLMStandIn, failure: tuple
 ) -> None:
     standin.script(*failure)
-    run_action(ActionSessionStart(), session_start("conv-llm-failing"))
+    run_action(ActionSessionStart(), session_start(f"conv-llm-failing-{failure[0]}"))
     summary = summary_of_jane()
     assert summary.startswith("Asked about") and "48213" in summary and "handed over" in summary
     assert usage_summary(with_llm)["fallbacks"] == 1
@@ -200,3 +200,18 @@ def test_without_an_llm_nothing_is_called_and_the_rules_answer(
     run_action(ActionSessionStart(), session_start("conv-no-llm"))
     assert texts == [template(sqlite_store)] and summary_of_jane().startswith("Asked about")
     assert standin.requests == [] and usage_summary(sqlite_store)["calls"] == 0
+
+
+def test_the_llm_calls_of_one_message_share_one_deadline(with_llm: Store, standin: LLMStandIn) -> None:
+    first = make_tracker(text="where is my order", sender_id="conv-deadline")
+    again = make_tracker(text="where is my order", sender_id="conv-deadline")
+    later = make_tracker(text="and the other one?", sender_id="conv-deadline")
+    assert turn_deadline(first) is turn_deadline(again) and turn_deadline(later) is not turn_deadline(first)
+    standin.script("slow:2", "slow:2", "slow:2")  # the rephrasing uses up the turn's deadline
+    update_profile(with_llm, JANE, style="casual")
+    slow = make_tracker(slots={"order_id": "48213"}, text="where is my order 48213?", verified=JANE)
+    texts, _ = run_action(ActionCheckOrderStatus(), slow)
+    assert texts == [template(with_llm)]
+    assert all("Rewrite" in r["messages"][0]["content"] for r in standin.chat_requests())
+    last = services.get_llm().last
+    assert last is not None and (last.purpose, last.outcome) == ("sentiment", "deadline"), "not sent at all"
