@@ -11,9 +11,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.services import get_knowledge_base, get_llm, get_settings
+from actions.personal import turn_deadline
+from actions.services import get_knowledge_base, get_llm
 from assistant.knowledge.answers import GROUNDED_RELEVANCE, Answer, answer_question
-from assistant.llm import Deadline
 
 DONT_KNOW = "Sorry, I don't know the answer to that, and I couldn't find it in our help centre."
 
@@ -21,7 +21,7 @@ DONT_KNOW = "Sorry, I don't know the answer to that, and I couldn't find it in o
 async def knowledge_answer(tracker: Tracker, min_relevance: float = GROUNDED_RELEVANCE) -> Answer:
     """The help centre's answer to the customer's latest message (assistant/knowledge/answers.py)."""
     question = tracker.latest_message.get("text") or ""
-    deadline = Deadline(get_settings().llm.turn_deadline_seconds)
+    deadline = turn_deadline(tracker)  # shared with the turn's other LLM calls
     return await answer_question(question, get_knowledge_base(), get_llm(), deadline, tracker.sender_id,
                                  min_relevance)  # fmt: skip
 

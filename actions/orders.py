@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions.forms import reset_flow_slots
 from actions.guards import OrderFormValidation, order_decision, order_in
 from actions.once import once_per_message
-from actions.personal import offer_human_if_frustrated, remember, remember_order
+from actions.personal import offer_human_if_frustrated, remember, remember_order, say
 from actions.services import get_store
 from actions.verification import refusal
 from assistant.identifiers import parse_order_id
@@ -106,10 +106,10 @@ class ActionCheckOrderStatus(Action):
             dispatcher.utter_message(text="Sorry, I couldn't find that order any more.")
             return reset_flow_slots("order_id")
         decision = order_decision(tracker, "view_order", order)
-        dispatcher.utter_message(text=order_answer(order, decision))
+        await say(dispatcher, tracker, order_answer(order, decision))
         if decision is Decision.ALLOW:
             remember_order(tracker, order)
-        return reset_flow_slots() + offer_human_if_frustrated(dispatcher, tracker)
+        return reset_flow_slots() + await offer_human_if_frustrated(dispatcher, tracker)
 
 
 class ValidateCancelOrderForm(OrderFormValidation):
@@ -165,10 +165,8 @@ class ActionCancelOrder(Action):
         except NotFound:
             dispatcher.utter_message(text=f"Sorry, I couldn't find order {order.id}.")
             return reset_flow_slots("order_id")
-        dispatcher.utter_message(
-            text=f"Done: order {order.id} is cancelled. Your refund of ${order.total:.2f} goes back "
-            "to your original payment method within 5-7 business days."
-        )
+        await say(dispatcher, tracker, f"Done: order {order.id} is cancelled. Your refund of "
+                  f"${order.total:.2f} goes back to your original payment method within 5-7 business days.")  # fmt: skip
         remember_order(tracker, order)
         return reset_flow_slots()
 
@@ -191,7 +189,7 @@ class ActionShippingInfo(Action):
         order = get_store().get_order(order_id) if order_id else None
         if order is None:
             dispatcher.utter_message(text=SHIPPING_OPTIONS)
-            return offer_human_if_frustrated(dispatcher, tracker)
+            return await offer_human_if_frustrated(dispatcher, tracker)
         decision = order_decision(tracker, "view_order", order)
         if decision is Decision.ALLOW and order.status == "processing":
             text = (f"Order {order.id} hasn't shipped yet; it should leave our warehouse within "
@@ -200,7 +198,7 @@ class ActionShippingInfo(Action):
             text = order_answer(order, decision)
         else:
             text = f"{SHIPPING_OPTIONS} {NEED_PROOF}"
-        dispatcher.utter_message(text=text)
+        await say(dispatcher, tracker, text)
         if decision is Decision.ALLOW:
             remember_order(tracker, order)
-        return offer_human_if_frustrated(dispatcher, tracker)
+        return await offer_human_if_frustrated(dispatcher, tracker)

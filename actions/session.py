@@ -43,16 +43,16 @@ class ActionSessionStart(Action):
         events: List[EventType] = [SessionStarted()]
         events += [SlotSet(name, tracker.get_slot(name)) for name in CARRIED_OVER if tracker.get_slot(name)]
         events += [SlotSet(name, value) for name, value in identity_slots(state).items()]
-        personal = self._personal(tracker, state, metadata)
+        personal = await self._personal(tracker, state, metadata)
         events += [SlotSet(name, value) for name, value in personal.items() if value is not None]
         if metadata:
             events.append(SlotSet("session_started_metadata", metadata))
         return events + [ActionExecuted("action_listen")]
 
     @staticmethod
-    def _personal(tracker: Tracker, state: IdentityState, metadata: Any) -> Dict[str, Any]:
+    async def _personal(tracker: Tracker, state: IdentityState, metadata: Any) -> Dict[str, Any]:
         """The session that ended goes into its customer's memory; the new one is personalized
         for the customer the channel proved (memory never follows a mere claim)."""
-        summarise_previous_session(tracker)
+        await summarise_previous_session(tracker)
         language = metadata.get("language") if isinstance(metadata, dict) else None
         return welcome(owner(state), language if isinstance(language, str) else None)

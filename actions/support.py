@@ -22,12 +22,11 @@ from actions.forms import AbortableFormValidation, reset_flow_slots
 from actions.guards import account_holder
 from actions.knowledge import knowledge_answer
 from actions.once import once_per_message
-from actions.personal import frustrated, remember_issue, was_frustrated
+from actions.personal import frustrated, remember_issue, turn_deadline, was_frustrated
 from actions.services import get_llm, get_settings, get_store
 from assistant.conversations import handoff, waiting
 from assistant.identifiers import parse_rating
 from assistant.knowledge.answers import OPEN_QUESTION_RELEVANCE
-from assistant.llm import Deadline
 from assistant.llm.classify import classify_intent
 from assistant.store.models import utcnow
 
@@ -129,26 +128,26 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         reason = "complaint" if _was_complaint(tracker) else "requested"
-        notice = hand_over(tracker, reason, "high" if reason == "complaint" else None)
+        notice = await hand_over(tracker, reason, "high" if reason == "complaint" else None)
         text = f"I'm connecting you with a member of our support team. {notice.text}"
         dispatcher.utter_message(text=text, buttons=notice.buttons)
         return handoff_events(tracker)
 
 
-def hand_over(tracker: Tracker, reason: str, priority: Optional[str] = None) -> waiting.Notice:
+async def hand_over(tracker: Tracker, reason: str, priority: Optional[str] = None) -> waiting.Notice:
     """Queues the conversation for an agent (the one conversation model, assistant/conversations)
     and says where the customer stands: place and wait, or that no one is there right now."""
     store, customer = get_store(), account_holder(tracker)
-    priority = priority or handoff_priority(tracker)
+    priority = priority or await handoff_priority(tracker)
     change = handoff.request_handoff(store, tracker.sender_id, reason, tracker.get_latest_input_channel(),
                                      customer.id if customer else None, priority)  # fmt: skip
     info = handoff.queue_info(store, change.conversation, get_settings(), utcnow())
     return waiting.handoff_notice(info)
 
 
-def handoff_priority(tracker: Tracker) -> Optional[str]:
+async def handoff_priority(tracker: Tracker) -> Optional[str]:
     """Priority handling: a frustrated customer, or a verified one on a premium tier."""
-    if was_frustrated(tracker) or tracker.get_slot("priority_support"):
+    if await was_frustrated(tracker) or tracker.get_slot("priority_support"):
         return "high"
     return None
 
@@ -189,7 +188,7 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        notice = hand_over(tracker, "fallback")
+        notice = await hand_over(tracker, "fallback")
         dispatcher.utter_message(
             text="Sorry, I'm having trouble understanding. I've asked a member of our support "
             f"team to take over. {notice.text}",
@@ -207,7 +206,7 @@ class ActionDefaultAskAffirmation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        if frustrated(tracker):
+        if await frustrated(tracker):
             dispatcher.utter_message(text=FRUSTRATED_OFFER, buttons=[
                 {"title": "Yes, connect me", "payload": "/request_human"},
                 {"title": "No, I'll rephrase", "payload": "/deny"}])  # fmt: skip
@@ -236,9 +235,8 @@ async def llm_guess(tracker: Tracker) -> Optional[str]:
     llm = get_llm()
     if not llm.configured:
         return None
-    deadline = Deadline(get_settings().llm.turn_deadline_seconds)
     text = tracker.latest_message.get("text") or ""
-    return await classify_intent(llm, text, INTENT_LABELS, deadline, tracker.sender_id)
+    return await classify_intent(llm, text, INTENT_LABELS, turn_deadline(tracker), tracker.sender_id)
 
 
 class ActionCoreFallback(Action):
@@ -269,7 +267,7 @@ class ActionCoreFallback(Action):
                 ActionExecuted("action_listen"),
                 UserUttered(f"/{suggested}", parse_data=as_requested),
             ]
-        if frustrated(tracker) and not tracker.get_slot("human_offered"):
+        if await frustrated(tracker) and not tracker.get_slot("human_offered"):
             dispatcher.utter_message(text=FRUSTRATED_OFFER, buttons=OFFER_BUTTONS)
             return [
                 UserUtteranceReverted(),

@@ -2,8 +2,9 @@
 customer asked about, the orders talked about, a shipping preference, a handoff left open,
 their mood (sentiment per message), language and style.
 
-Prose summaries can come from a better summariser (an LLM, once one is configured: pass
-``summariser``); without one, or when it fails or returns nothing, the rules write it."""
+Prose summaries can come from a better summariser (the LLM when one is configured: the actions
+pass one, assistant/llm/tasks.py); without one, or when it fails or returns nothing, the rules
+write it. Likewise ``scorer`` can replace VADER for the session's mood."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from assistant.personalization.profile import (
     assign_segments,
     detect_language,
     detect_style,
+    load_profile,
     store_event,
     update_profile,
 )
-from assistant.personalization.sentiment import analyse
+from assistant.personalization.sentiment import Scorer, analyse
 
 logger = logging.getLogger(__name__)
 Turn = Dict[str, str]  # {"role": "user"|"assistant", "content": ...}
@@ -58,14 +60,14 @@ def last_session(events: Sequence[Mapping[str, Any]]) -> List[Mapping[str, Any]]
     return list(events[starts[-1] + 1 :] if starts else events)
 
 
-def extract(events: Sequence[Mapping[str, Any]]) -> SessionFacts:
-    """The facts of one session's events (Rasa's event dicts)."""
+def extract(events: Sequence[Mapping[str, Any]], scorer: Optional[Scorer] = None) -> SessionFacts:
+    """The facts of one session's events (Rasa's event dicts); ``scorer`` replaces VADER."""
     facts = SessionFacts()
     for event in events:
         kind = event.get("event")
         facts.ended_at = max(facts.ended_at, float(event.get("timestamp") or 0.0))
         if kind == "user" and event.get("text") and not str(event["text"]).startswith("/"):
-            _user(facts, event)
+            _user(facts, event, scorer)
         elif kind == "user":
             _intent(facts, event)
         elif kind == "bot" and event.get("text"):
@@ -80,10 +82,10 @@ def extract(events: Sequence[Mapping[str, Any]]) -> SessionFacts:
     return facts
 
 
-def _user(facts: SessionFacts, event: Mapping[str, Any]) -> None:
+def _user(facts: SessionFacts, event: Mapping[str, Any], scorer: Optional[Scorer] = None) -> None:
     text = str(event["text"])
     facts.turns.append({"role": "user", "content": text})
-    facts.sentiments.append(analyse(text).compound)
+    facts.sentiments.append(analyse(text, scorer).compound)
     found = SHIPPING.search(text)
     if found:
         facts.shipping = found.group(1).lower().replace(" ", "-")
@@ -127,14 +129,27 @@ def analyse_mood(compounds: List[float]) -> str:
         "positive" if average >= 0.05 else "neutral")  # fmt: skip
 
 
+def pending(memories: Memories, customer_id: int, events: Sequence[Mapping[str, Any]],
+            conversation_id: str = "") -> Optional[SessionFacts]:  # fmt: skip
+    """The facts of a session that still needs summarising (``None``: it has no customer
+    message, or it was summarised already), so an LLM is only asked when it is."""
+    facts = extract(events)
+    return facts if _due(facts, memories.recall(customer_id), conversation_id) else None
+
+
+def _due(facts: SessionFacts, known: Mapping[str, Any], conversation_id: str) -> bool:
+    return bool(facts.user_texts) and _summarised(known).get(conversation_id, 0.0) < facts.ended_at
+
+
 def summarise_session(memories: Memories, customer_id: int, events: Sequence[Mapping[str, Any]],
-                      summariser: Optional[Summariser] = None, conversation_id: str = "") -> Dict[str, Any]:  # fmt: skip
+                      summariser: Optional[Summariser] = None, conversation_id: str = "",
+                      scorer: Optional[Scorer] = None) -> Dict[str, Any]:  # fmt: skip
     """Writes one session's facts into the customer's memories and profile (once per session of
     each conversation: one already summarised, or one without a customer message, writes nothing)."""
-    facts = extract(events)
+    facts = extract(events, scorer)
     known = memories.recall(customer_id)
     done = _summarised(known)
-    if not facts.user_texts or done.get(conversation_id, 0.0) >= facts.ended_at:
+    if not _due(facts, known, conversation_id):
         return {}
     written: Dict[str, Any] = {"summary": _prose(facts, summariser)}
     memories.remember(customer_id, "last_session_summary", written["summary"], type="summary",
@@ -173,6 +188,15 @@ def _summarised(known: Mapping[str, Any]) -> Dict[str, float]:
 def _write(memories: Memories, customer_id: int, key: str, value: Any, importance: float) -> Any:
     memories.remember(customer_id, key, value, importance=importance, source="session_summary")
     return value
+
+
+def known_names(memories: Memories, customer_id: int) -> List[str]:
+    """The names the customer is known by (their account's, its parts, the remembered one): what
+    a summary's prompt masks."""
+    name = load_profile(memories.store, customer_id).name
+    remembered = memories.recall(customer_id).get("name")
+    names = [name, *name.split()]
+    return names + [str(remembered.value)] if remembered is not None else names
 
 
 def add_open_issue(memories: Memories, customer_id: int, issue: Dict[str, Any],

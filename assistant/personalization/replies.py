@@ -3,12 +3,13 @@ verified customer. They only pick and fill response variations (domain.yml): a r
 customer's greeting by name (in their language and tone), the priority offer of a human for
 premium tiers, the last order offered first when asked for an order number.
 
-Hook for rephrasing to the customer's style (an LLM): :func:`styled` takes a ``rephraser``;
-without one the template's text stays as written."""
+Rephrasing to the customer's style (the LLM, assistant/llm/tasks.py): :func:`styled` and
+:func:`styled_async` take a ``rephraser``; without one, or when it gives nothing (its facts
+check failed, the LLM is unavailable), the template's text stays as written."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from assistant.memory.store import Memories, MemoryItem
 from assistant.personalization.profile import Profile, load_profile
@@ -17,6 +18,8 @@ PERSONAL_SLOTS = ("customer_name", "persona", "customer_tier", "priority_support
                   "has_last_order", "language")  # fmt: skip
 STYLE_PERSONAS = {"formal": "formal", "concise": "concise"}  # system setting -> persona ("friendly": none)
 Rephraser = Callable[[str, str], Optional[str]]  # (text, style) -> rephrased text
+AsyncRephraser = Callable[[str, str], Awaitable[Optional[str]]]
+KNOWN_STYLES = ("formal", "casual")  # the communication styles a rephrasing can follow
 
 
 def empty_slots(default_style: str = "friendly") -> Dict[str, Any]:
@@ -66,6 +69,14 @@ def styled(text: str, style: str, rephraser: Optional[Rephraser] = None) -> str:
     if rephraser is None:
         return text
     return rephraser(text, style) or text
+
+
+async def styled_async(text: str, style: Optional[str], rephraser: Optional[AsyncRephraser] = None) -> str:
+    """:func:`styled` with a rephraser that awaits (the LLM); a style that is not known keeps
+    the template."""
+    if rephraser is None or style not in KNOWN_STYLES:
+        return text
+    return await rephraser(text, str(style)) or text
 
 
 def _text(item: Optional[MemoryItem]) -> Optional[str]:

@@ -3,16 +3,19 @@ customer's memory once; anonymous, claimed and still active conversations are no
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 from assistant.conversations.tracker_events import EVENTS, TrackerEvents
+from assistant.llm import LLMClient
 from assistant.memory import Memories
-from assistant.memory.idle import summarise_idle
-from assistant.settings import Settings
+from assistant.memory.idle import llm_summariser_for, summarise_idle
+from assistant.settings import LLMSettings, Settings
 from assistant.store import Store
 from assistant.store.repository import create_db_engine
 from tests.admin_api import events as ev
+from tests.llm_standin import LLMStandIn
 
 
 def session(level: str, customer_id: int = 2) -> list:
@@ -43,3 +46,30 @@ def test_idle_verified_conversations_are_summarised_once(sqlite_store: Store, tm
         assert summarise_idle(memories, tracker, idle_minutes=60) == {}, "a session is summarised once"
     finally:
         tracker.close()
+
+
+def test_with_an_llm_the_idle_job_writes_its_note_and_masks_the_name(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    settings = Settings(var_dir=tmp_path)
+    engine = create_db_engine(settings.tracker_store_url)
+    EVENTS.metadata.create_all(engine)
+    engine.dispose()
+    greeted = session("verified") + [ev.bot("Anything else, Omar?")]
+    ev.write(settings, "idle-llm", greeted, start=time.time() - 7200)
+    standin = LLMStandIn().start()
+    standin.replier = lambda request: "The customer asked about delivered order 20002."
+    loop = asyncio.new_event_loop()
+    memories, tracker = Memories(sqlite_store), TrackerEvents(settings.tracker_store_url)
+    try:
+        llm = LLMClient(LLMSettings(base_url=standin.url, model="standin-1", retry_base_seconds=0.01))
+        written = summarise_idle(
+            memories, tracker, 60, summariser_for=llm_summariser_for(llm, memories, loop)
+        )
+        assert written["idle-llm"]["summary"] == "The customer asked about delivered order 20002."
+        prompt = standin.chat_requests()[0]["messages"][1]["content"]
+        assert "20002" in prompt and "Omar" not in prompt and "the customer" in prompt
+    finally:
+        loop.close()
+        tracker.close()
+        standin.stop()
