@@ -15,7 +15,7 @@ from actions.personal import turn_deadline
 from actions.services import get_knowledge_base, get_llm
 from assistant.knowledge.answers import GROUNDED_RELEVANCE, Answer, answer_question
 
-DONT_KNOW = "Sorry, I don't know the answer to that, and I couldn't find it in our help centre."
+DONT_KNOW = "I don't know the answer to that, and I couldn't find it in our help centre."  # utter_out_of_scope apologises
 
 
 async def knowledge_answer(tracker: Tracker, min_relevance: float = GROUNDED_RELEVANCE) -> Answer:
