@@ -19,36 +19,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.settings import get_settings
+from channels.background import BackgroundBlueprint
 from channels.email import api
 from channels.email.output import CHANNEL, EmailOutput
 from channels.email.runtime import Runtime
 from channels.errors import ConfigurationError
 
 API_PREFIX = "/api/channels/email"
-
-
-class EmailBlueprint(Blueprint):
-    """The channel's blueprint; registering it adds the seed API's routes to the app and starts
-    (and stops) the listener and the outbox delivery with the server."""
-
-    def __init__(self, runtime: Runtime, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.ctx.runtime = runtime
-
-    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
-        runtime: Runtime = self.ctx.runtime
-        runtime.app = app
-        _add_api_routes(app, runtime)
-
-        async def start_email(_app: Any, _loop: Any) -> None:
-            await runtime.start()
-
-        async def stop_email(_app: Any, _loop: Any) -> None:
-            await runtime.stop()
-
-        app.register_listener(start_email, "after_server_start")
-        app.register_listener(stop_email, "before_server_stop")
-        super().register(app, options)
 
 
 class EmailInput(InputChannel):
@@ -70,7 +47,7 @@ class EmailInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         runtime = self.runtime = self.runtime or Runtime(get_settings())
-        blueprint = EmailBlueprint(runtime, "email_webhook", __name__)
+        blueprint = BackgroundBlueprint(runtime, _add_api_routes, "email_webhook", __name__)
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -24,36 +24,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.settings import get_settings
+from channels.background import BackgroundBlueprint
 from channels.errors import ConfigurationError
 from channels.whatsapp import agent_api, webhook
 from channels.whatsapp.output import CHANNEL, WhatsAppOutput
 from channels.whatsapp.runtime import Runtime
 
 API_PREFIX = "/api/channels/whatsapp"
-
-
-class WhatsAppBlueprint(Blueprint):
-    """The webhook's blueprint; registering it also adds the seed API's routes to the app and
-    starts (and stops) the channel's background work with the server."""
-
-    def __init__(self, runtime: Runtime, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.ctx.runtime = runtime
-
-    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
-        runtime: Runtime = self.ctx.runtime
-        runtime.app = app
-        _add_api_routes(app, runtime)
-
-        async def start_whatsapp(_app: Any, _loop: Any) -> None:
-            await runtime.start()
-
-        async def stop_whatsapp(_app: Any, _loop: Any) -> None:
-            await runtime.stop()
-
-        app.register_listener(start_whatsapp, "after_server_start")
-        app.register_listener(stop_whatsapp, "before_server_stop")
-        super().register(app, options)
 
 
 class WhatsAppInput(InputChannel):
@@ -75,7 +52,7 @@ class WhatsAppInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         runtime = self.runtime = self.runtime or Runtime(get_settings())
-        blueprint = WhatsAppBlueprint(runtime, "whatsapp_webhook", __name__)
+        blueprint = BackgroundBlueprint(runtime, _add_api_routes, "whatsapp_webhook", __name__)
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
