@@ -19,13 +19,14 @@ from assistant.store.llm_models import usage
 
 RATINGS = (1, 2, 3, 4, 5)
 Query = Callable[[Connection], Any]
+PARALLEL_QUERIES = 4  # within the engine's pool of 5, so connections are reused
 
 
 class Analytics:
     """Analytics over the store's database and the tracker store's events."""
 
-    def __init__(self, sources: Sources) -> None:
-        self.sources = sources
+    def __init__(self, sources: Sources, parallel: bool = True) -> None:
+        self.sources, self.parallel = sources, parallel
 
     def report(self, period: Period, channel: Optional[str] = None) -> Dict[str, Any]:
         scope = self._scope(period, channel)
@@ -76,7 +77,7 @@ class Analytics:
     def _gather(self, calls: Dict[str, Query]) -> Dict[str, Any]:
         """The answers of independent queries: at once on PostgreSQL (a connection each, so
         the server's cores share the work), one after another on SQLite's one file."""
-        if self.sources.sqlite:
+        if self.sources.sqlite or not self.parallel:
             with self.sources.connect() as db:
                 return {name: call(db) for name, call in calls.items()}
 
@@ -84,7 +85,7 @@ class Analytics:
             with self.sources.connect() as db:
                 return call(db)
 
-        with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="analytics") as pool:
+        with ThreadPoolExecutor(max_workers=PARALLEL_QUERIES, thread_name_prefix="analytics") as pool:
             futures = {name: pool.submit(run, call) for name, call in calls.items()}
             return {name: future.result() for name, future in futures.items()}
 
