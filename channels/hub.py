@@ -266,7 +266,12 @@ class WebChatHub:
         )
         conversation_id = valid_conversation_id(conversation_id or uuid.uuid4().hex)
         await self._enter(sid, conversation_id, widget=True, key=key)
-        await self.sio.emit("session_confirm", access.widget_session_id(self.secret, conversation_id), to=sid)
+        await self.sio.emit(
+            "session_confirm",
+            access.widget_session_id(self.secret, conversation_id),
+            to=sid,
+            ignore_queue=True,
+        )  # the socket is ours: no need for the Redis queue
 
     async def on_user_uttered(self, sid: str, data: Any) -> None:
         if not isinstance(data, dict) or not isinstance(data.get("session_id"), str):
@@ -304,14 +309,18 @@ class WebChatHub:
         }
         if not socket.identity.is_agent:  # the key that lets this browser come back
             joined["access_key"] = access.access_key(self.secret, conversation_id)
-        await self.sio.emit("conversation_joined", joined, to=sid)
+        # Straight to the socket (it is on this process): a join works while the Redis queue
+        # is down or its listener is reconnecting.
+        await self.sio.emit("conversation_joined", joined, to=sid, ignore_queue=True)
 
     async def on_leave(self, sid: str, data: Any) -> None:
         socket = self._socket(sid)
         conversation_id = valid_conversation_id(required_field(data, "conversation_id"))
         if conversation_id in socket.conversations:
             await self._depart(sid, socket, conversation_id)
-        await self.sio.emit("conversation_left", {"conversation_id": conversation_id}, to=sid)
+        await self.sio.emit(
+            "conversation_left", {"conversation_id": conversation_id}, to=sid, ignore_queue=True
+        )
 
     async def on_typing(self, sid: str, data: Any, event: str) -> None:
         socket, conversation_id = self._member_conversation(sid, data)
