@@ -5,7 +5,9 @@ stops."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Protocol
+import asyncio
+import contextlib
+from typing import Any, AsyncIterator, Callable, Dict, Protocol, Tuple
 
 from sanic import Blueprint, Sanic
 
@@ -40,3 +42,25 @@ class BackgroundBlueprint(Blueprint):
         app.register_listener(start_runtime, "after_server_start")
         app.register_listener(stop_runtime, "before_server_stop")
         super().register(app, options)
+
+
+class ConversationLocks:
+    """One lock per conversation, kept only while someone holds or waits for it: a
+    conversation's messages run one at a time, in the order their tasks asked."""
+
+    def __init__(self) -> None:
+        self._locks: Dict[str, Tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, conversation_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(conversation_id, (asyncio.Lock(), 0))
+        self._locks[conversation_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[conversation_id]
+            if users <= 1:
+                del self._locks[conversation_id]
+            else:
+                self._locks[conversation_id] = (lock, users - 1)

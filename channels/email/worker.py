@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
@@ -36,6 +36,7 @@ from assistant.retry import is_transient, retry_async
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.turn_failure import TurnFailed
+from channels.background import ConversationLocks
 from channels.email import inbox
 from channels.email.output import CHANNEL, TurnOutput
 from channels.email.parse import ParsedEmail
@@ -67,7 +68,7 @@ class Worker:
         self.settings, self.config = settings, settings.email
         self._store, self._agent = store, agent
         self.turns = asyncio.Semaphore(4)
-        self._conversations: Dict[str, Tuple[asyncio.Lock, int]] = {}
+        self._conversations = ConversationLocks()
         self._outbox = asyncio.Event()
         self._tasks: Set[asyncio.Task] = set()
         self.on_finished: Callable[[], None] = lambda: None  # the listener's wake-up
@@ -104,7 +105,7 @@ class Worker:
                 return await db(inbox.status_of_row, self.store, row_id)
             conversation_id, held_since = work.conversation_id, work.claim
         try:
-            async with self._conversation(conversation_id), self.turns:
+            async with self._conversations.hold(conversation_id), self.turns:
                 held = await self._claim(row_id, held_since)
                 if held is None:
                     return await db(inbox.status_of_row, self.store, row_id)
@@ -184,20 +185,6 @@ class Worker:
         if await db(inbox.answer, self.store, work, apology, inbox.FAILED):
             self.kick_outbox()
         return inbox.FAILED
-
-    @contextlib.asynccontextmanager
-    async def _conversation(self, conversation_id: str) -> AsyncIterator[None]:
-        lock, users = self._conversations.get(conversation_id, (asyncio.Lock(), 0))
-        self._conversations[conversation_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._conversations[conversation_id]
-            if users <= 1:
-                del self._conversations[conversation_id]
-            else:
-                self._conversations[conversation_id] = (lock, users - 1)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

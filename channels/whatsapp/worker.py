@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, AsyncIterator, Callable, Coroutine, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Coroutine, Dict, List, Optional, Set, Tuple
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
@@ -32,6 +32,7 @@ from assistant.retry import is_transient
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.turn_failure import TurnFailed
+from channels.background import ConversationLocks
 from channels.turns import AssistantNotReady, serve_turn
 from channels.waiting_notice import while_waiting
 from channels.whatsapp import inbox, outbox, texts
@@ -62,7 +63,7 @@ class Worker:
         self.transcriber = Transcriber(self.config.max_voice_seconds)
         self.turns = asyncio.Semaphore(self.config.max_concurrent_turns)
         self._tasks: Set[asyncio.Task] = set()
-        self._conversations: Dict[str, Tuple[asyncio.Lock, int]] = {}
+        self._conversations = ConversationLocks()
 
     @property
     def store(self) -> Store:
@@ -118,23 +119,8 @@ class Worker:
             except Exception as error:  # the database may be away: the next sweep tries again
                 logger.warning("WhatsApp: sweep failed: %r", error)
 
-    @contextlib.asynccontextmanager
-    async def _conversation(self, conversation_id: str) -> AsyncIterator[None]:
-        """One message of a conversation at a time, first come first served."""
-        lock, users = self._conversations.get(conversation_id, (asyncio.Lock(), 0))
-        self._conversations[conversation_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._conversations[conversation_id]
-            if users <= 1:
-                del self._conversations[conversation_id]
-            else:
-                self._conversations[conversation_id] = (lock, users - 1)
-
     async def _run(self, work: InboundWork) -> None:
-        async with self._conversation(work.conversation_id), self.turns:
+        async with self._conversations.hold(work.conversation_id), self.turns:
             held = await db(inbox.claim, self.store, work.id, work.claim)
             if held is None:
                 return  # done meanwhile, or another process took it over
