@@ -82,7 +82,8 @@ def _demo_orders(today: date) -> List[Dict]:
     ]  # fmt: skip
 
 
-def _order_row(spec: Dict) -> Order:
+def order_row(spec: Dict) -> Order:
+    """An order row from a short spec (catalogue item indexes for ``items``; the total follows)."""
     items = [{"name": CATALOGUE[i][0], "quantity": 1, "price": CATALOGUE[i][1]} for i in spec["items"]]
     total = Decimal(str(sum(item["price"] for item in items)))
     return Order(**{**spec, "items": items, "total": total})
@@ -97,7 +98,7 @@ def _demo_rows(today: date) -> List:
                                     verified_by="jwt", verified_at=datetime.utcnow()))  # fmt: skip
         if plan:
             rows.append(_subscription(cid, plan, today))
-    rows += [_order_row(spec) for spec in _demo_orders(today)]
+    rows += [order_row(spec) for spec in _demo_orders(today)]
     t = datetime.combine(today, datetime.min.time())
     rows.append(Refund(order_id=40004, amount=Decimal("35.00"), status="completed",
                        created_at=t - timedelta(days=11), completed_at=t - timedelta(days=8)))  # fmt: skip
@@ -153,7 +154,7 @@ def _generated_order(order_id: int, customer_id: int, placed: datetime, rng: ran
         spec["delivered_at"] = placed + timedelta(days=rng.randint(2, 6))
     if status == "cancelled":
         spec["cancelled_at"] = placed + timedelta(hours=5)
-    return _order_row(spec)
+    return order_row(spec)
 
 
 def seed(store: Store, reset: bool = False, today: Optional[date] = None) -> bool:

@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from tests.channels.chat import SECRET
+from tests.channels.whatsapp.fake_graph import FakeGraph
 from tests.conftest import REDIS_URL
 from tests.integration import conftest as integration
 from tests.integration.conftest import Server, Stack, wait_until_up
@@ -34,6 +35,14 @@ WEB_ENV = {
     # Tests play clients at other addresses through X-Forwarded-For from loopback.
     "WEBCHAT_TRUSTED_PROXIES": "127.0.0.1",
 }
+
+
+@pytest.fixture(scope="session")
+def graph() -> Iterator[FakeGraph]:
+    """The loopback stand-in for Meta's Graph API (the WhatsApp channel's far end)."""
+    fake = FakeGraph().start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture(scope="session")

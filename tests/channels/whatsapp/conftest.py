@@ -1,9 +1,10 @@
 """The WhatsApp channel on a real Rasa server (with the session's PostgreSQL, Redis and action
-server, tests/integration), talking to a loopback stand-in for the Graph API."""
+server, tests/integration), talking to a loopback stand-in for the Graph API (fixture ``graph``
+in tests/channels/conftest.py, which the e-mail tests use too)."""
 
 from __future__ import annotations
 
-from typing import Dict, Iterator
+from typing import Dict
 
 import pytest
 
@@ -24,13 +25,6 @@ def whatsapp_env(graph_url: str) -> Dict[str, str]:
         "WHATSAPP_TURN_RETRY_SECONDS": "0.5", "WHATSAPP_SWEEP_SECONDS": "0.5",
         "WEBCHAT_JWT_SECRET": SECRET,
     }  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def graph() -> Iterator[FakeGraph]:
-    fake = FakeGraph().start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture(scope="session")
