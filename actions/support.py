@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
@@ -46,6 +47,11 @@ INTENT_LABELS = {
 FRUSTRATED_OFFER = ("I'm sorry this is frustrating. Would you like me to connect you with a member "
                     "of our support team right away?")  # fmt: skip
 OFFER_BUTTONS = [{"title": "Yes, please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
+# A complaint about a delivery: the order can be looked up at once (the number alone is enough,
+# data/rules/forms.yml), so the customer is told so.
+DELIVERY_WORDS = re.compile(r"\b(late|delay|deliver|arriv|lost|missing|shipp|parcel|package|where is|where's|wheres)",
+                            re.IGNORECASE)  # fmt: skip
+CHECK_ORDER_HINT = "If you send me the order number, I'll check where it is right away."
 
 
 class ActionLogComplaint(Action):
@@ -66,9 +72,13 @@ class ActionLogComplaint(Action):
             customer_id=customer.id if customer else None,
             priority="high",
         )
+        text = tracker.latest_message.get("text") or ""
+        hint = (
+            f" {CHECK_ORDER_HINT}" if DELIVERY_WORDS.search(text) and not tracker.get_slot("order_id") else ""
+        )
         dispatcher.utter_message(
             text="I'm really sorry about this; that's not the experience we want you to have. "
-            f"I've logged it as complaint {ticket.reference} so our team follows up."
+            f"I've logged it as complaint {ticket.reference} so our team follows up.{hint}"
         )
         remember_issue(tracker, {"kind": "complaint", "reference": ticket.reference})
         return [SlotSet("human_offered", True)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.support import (
+    CHECK_ORDER_HINT,
     ActionCoreFallback,
     ActionDefaultAskAffirmation,
     ActionDefaultFallback,
@@ -24,6 +25,19 @@ def test_a_complaint_is_acknowledged_ticketed_and_a_human_offered(store: Store) 
     assert slot_values(events) == {"human_offered": True}
     [ticket] = store.tickets_for_conversation(tracker.sender_id)
     assert ticket.category == "complaint" and ticket.priority == "high"
+
+
+def test_a_complaint_about_a_delivery_says_the_order_number_is_enough_to_check_it(store: Store) -> None:
+    late, _ = run_action(
+        ActionLogComplaint(), make_tracker(text="my parcel STILL hasn't arrived", intent="complaint")
+    )
+    rude, _ = run_action(ActionLogComplaint(), make_tracker(text="you are useless", intent="complaint"))
+    known, _ = run_action(
+        ActionLogComplaint(),
+        make_tracker(text="order 48213 is late again", intent="complaint", slots={"order_id": "48213"}),
+    )
+    assert CHECK_ORDER_HINT in late[0]
+    assert CHECK_ORDER_HINT not in rude[0] and CHECK_ORDER_HINT not in known[0]
 
 
 def test_feedback_ratings_are_stored_with_the_conversation(store: Store) -> None:
