@@ -7,7 +7,7 @@ reason has already been told to the customer) and the form's submit action then 
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import List
+from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -18,6 +18,17 @@ from rasa_sdk.types import DomainDict
 FLOW_SLOTS = ("confirmed", "accept_offer", "return_reason", "issue_details", "rating",
               "account_field", "new_value", "plan", "product", "verification_code", "order_fact",
               "access_checked")  # fmt: skip
+# The intent that starts each form. Said again while its form runs ("no, I still want to
+# cancel"), it fills nothing, and Rasa would reject the form and fall back; the form asks its
+# question again instead.
+FORM_INTENTS = {
+    "order_status_form": "order_status", "cancel_order_form": "cancel_order",
+    "return_form": "return_item", "refund_status_form": "refund_status", "billing_form": "billing_issue",
+    "payment_form": "update_payment", "cancel_subscription_form": "cancel_subscription",
+    "change_plan_form": "change_plan", "reset_password_form": "reset_password",
+    "update_account_form": "update_account", "delete_account_form": "delete_account",
+    "feedback_form": "give_feedback",
+}  # fmt: skip
 
 
 def reset_flow_slots(*extra: str, keep_offer: bool = False) -> List[EventType]:
@@ -46,3 +57,19 @@ class AbortableFormValidation(FormValidationAction):
         if tracker.get_slot("form_aborted"):
             return []
         return domain_slots
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        """The validators' events; when the customer only repeated what started this form, one
+        that keeps the form going (it then asks its question again)."""
+        events = await super().run(dispatcher, tracker, domain)
+        if self._asked_again(tracker) and not any(
+            e.get("event") == "slot" and e.get("name") != "requested_slot" for e in events
+        ):
+            events.append(SlotSet("form_aborted", tracker.get_slot("form_aborted")))
+        return events
+
+    def _asked_again(self, tracker: Tracker) -> bool:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return tracker.active_loop_name == self.form_name() and intent == FORM_INTENTS.get(self.form_name())

@@ -149,3 +149,27 @@ def test_a_run_of_unreadable_messages_never_hangs_the_server(rasa: Server) -> No
                                  timeout=30)  # fmt: skip
         assert response.status_code in (200, 400), response.text
     assert requests.get(f"{rasa.url}/health/live", timeout=5).ok
+
+
+def test_an_order_number_on_its_own_gets_that_orders_status(rasa: Server) -> None:
+    sender = new_sender()
+    assert "postcode" in texts(say(rasa, sender, "20002"))
+    reply = texts(say(rasa, sender, "62704"))
+    assert "Order 20002" in reply and "delivered" in reply
+
+
+def test_after_a_complaint_about_a_late_parcel_its_number_is_looked_up(rasa: Server) -> None:
+    sender = new_sender()
+    complaint = texts(say(rasa, sender, "my parcel is late again, this is really annoying"))
+    assert "logged it as complaint" in complaint and "send me the order number" in complaint
+    assert "postcode" in texts(say(rasa, sender, "it's order 48213"))
+    assert "1Z999AA10123456784" in texts(say(rasa, sender, "62701"))
+
+
+def test_repeating_the_request_in_the_middle_of_its_flow_asks_the_flows_question_again(rasa: Server) -> None:
+    sender = new_sender()
+    asked = texts(say(rasa, sender, "hi, i'd like to cancel my subscription"))
+    assert "e-mail address on your account" in asked
+    again = texts(say(rasa, sender, "no I still want to cancel"))
+    assert again.strip().endswith("What's the e-mail address on your account?"), again
+    assert "help.northwind.example" not in again and "not sure I understood" not in again
