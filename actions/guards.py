@@ -13,7 +13,7 @@ from actions.services import get_settings, get_store
 from actions.verification import GuardedFormValidation, conversation_identity, refusal
 from actions.verification_texts import ACCOUNT_ADDRESS, ORDER_ADDRESS, TYPED_ADDRESS
 from assistant.identifiers import normalise_email, parse_order_id
-from assistant.identity.facts import FactCheck, check_order_fact
+from assistant.identity.facts import FactCheck, check_order_fact, marked_as_postcode, stated_fact
 from assistant.identity.permissions import Decision, Level, decide
 from assistant.store.models import Customer, Order
 
@@ -21,6 +21,21 @@ from assistant.store.models import Customer, Order
 def order_in(tracker: Tracker) -> Optional[Order]:
     order_id = parse_order_id(tracker.get_slot("order_id"))
     return get_store().get_order(order_id) if order_id is not None else None
+
+
+# Intents a short answer with pleasantries is read as ("62701, thanks", "hi, it's NW1 6XE").
+POLITE_INTENTS = ("thank", "greet", "goodbye")
+
+
+def order_number_said(value: Any, tracker: Tracker) -> Any:
+    """The order number of the latest message: of two numbers there ("order 48213, postcode
+    62701"), the one its words do not call a postcode."""
+    text = tracker.latest_message.get("text") or ""
+    numbers = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "order_id"]
+    if len(numbers) < 2 or not all(isinstance(e.get("start"), int) for e in numbers):
+        return value
+    plain = [e for e in numbers if not marked_as_postcode(text, e["start"], e["end"])]
+    return plain[0]["value"] if plain and len(plain) < len(numbers) else value
 
 
 def unlocked_orders(tracker: Tracker) -> List[int]:
@@ -86,14 +101,33 @@ class OrderFormValidation(GuardedFormValidation):
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        order_id = parse_order_id(value)
+        order_id = parse_order_id(order_number_said(value, tracker))
         order = get_store().get_order(order_id) if order_id is not None else None
         if order is None:
             return self._order_not_found(order_id, dispatcher, tracker)
-        if order_decision(tracker, self.permission, order) is Decision.NOT_OWNER:
+        decision = order_decision(tracker, self.permission, order)
+        if decision is Decision.NOT_OWNER:
             dispatcher.utter_message(text=refusal(self.permission))
             return {"order_id": str(order.id), "form_aborted": True}
-        return {"order_id": str(order.id), "order_id_attempts": 0}
+        found = {"order_id": str(order.id), "order_id_attempts": 0}
+        fact = stated_fact(tracker.latest_message.get("text") or "")
+        if decision is Decision.NEED_FACT and fact is not None:  # said with the number: checked now
+            tracker.slots.update(found)
+            return {**found, **self.validate_order_fact(fact, dispatcher, tracker, domain)}
+        return found
+
+    def extract_order_fact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """The e-mail or postcode asked for, in a message the NLU read as something else
+        ("nw1 6xe thanks"): the domain's text mapping skips those intents."""
+        if tracker.get_slot("requested_slot") != "order_fact" or tracker.get_slot("order_fact") is not None:
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent in POLITE_INTENTS and (stated_fact(text) or any(c.isdigit() for c in text)):
+            return {"order_fact": text}
+        return {}
 
     def _order_not_found(
         self, order_id: Optional[int], dispatcher: CollectingDispatcher, tracker: Tracker

@@ -180,3 +180,66 @@ def test_shipping_info_for_an_order_gives_its_carrier_and_tracking_to_its_owner(
     anonymous = make_tracker(text="shipping for ORD-87654321", intent="shipping_info", entities=entities)
     texts, _ = run_action(ActionShippingInfo(), anonymous)
     assert "JD014600003828487654" not in texts[0] and "3-5 business days" in texts[0]
+
+
+def entity(text: str, value: str) -> dict:
+    start = text.index(value)
+    return {"entity": "order_id", "value": value, "start": start, "end": start + len(value)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["where is my order 48213? postcode 62701", "order 48213 zip 62701", "62701 is my postcode, order 48213"],
+)
+def test_an_order_number_and_its_postcode_in_one_message_unlock_the_order_at_once(
+    store: Store, text: str
+) -> None:
+    numbers = [entity(text, "48213"), entity(text, "62701")]
+    tracker = make_tracker(text=text, intent="order_status", entities=numbers)
+    dispatcher = CollectingDispatcher()
+    slots = ValidateOrderStatusForm().validate_order_id("62701", dispatcher, tracker, DOMAIN)
+    assert slots == {
+        "order_id": "48213",
+        "order_id_attempts": 0,
+        "order_fact": "given",
+        "order_access": [48213],
+    }
+
+
+def test_a_wrong_postcode_beside_the_order_number_is_answered_and_the_fact_asked_again(store: Store) -> None:
+    text = "where is order 48213, my email is omar.haddad@example.com"
+    tracker = make_tracker(text=text, intent="order_status", entities=[entity(text, "48213")])
+    dispatcher = CollectingDispatcher()
+    slots = ValidateOrderStatusForm().validate_order_id("48213", dispatcher, tracker, DOMAIN)
+    assert slots == {"order_id": "48213", "order_id_attempts": 0, "order_fact": None}
+    assert "doesn't match what we have for order 48213" in said(dispatcher)[0]
+
+
+@pytest.mark.parametrize("typed", ["my postcode is 62701", "it's 62701 thanks", "zip: 627 01"])
+def test_a_postcode_inside_a_sentence_is_recognised(store: Store, typed: str) -> None:
+    tracker = make_tracker(slots={"order_id": "48213"}, text=typed)
+    slots = ValidateOrderStatusForm().validate_order_fact(typed, CollectingDispatcher(), tracker, DOMAIN)
+    assert slots == {"order_fact": "given", "order_access": [48213]}
+
+
+def test_many_postcodes_in_one_message_are_no_answer(store: Store) -> None:
+    typed = "62700 62701 62702 62703"
+    tracker = make_tracker(slots={"order_id": "48213"}, text=typed)
+    slots = ValidateOrderStatusForm().validate_order_fact(typed, CollectingDispatcher(), tracker, DOMAIN)
+    assert slots == {"order_fact": None}
+
+
+def test_a_postcode_with_thanks_is_taken_as_the_answer_when_the_postcode_was_asked(store: Store) -> None:
+    form = ValidateOrderStatusForm()
+    asked = make_tracker(
+        slots={"order_id": "50005", "requested_slot": "order_fact"}, text="nw1 6xe thanks", intent="thank"
+    )
+    assert form.extract_order_fact(CollectingDispatcher(), asked, DOMAIN) == {"order_fact": "nw1 6xe thanks"}
+    thanks = make_tracker(
+        slots={"order_id": "50005", "requested_slot": "order_fact"}, text="thanks", intent="thank"
+    )
+    assert form.extract_order_fact(CollectingDispatcher(), thanks, DOMAIN) == {}
+    other = make_tracker(
+        slots={"order_id": "50005", "requested_slot": "order_id"}, text="nw1 6xe thanks", intent="thank"
+    )
+    assert form.extract_order_fact(CollectingDispatcher(), other, DOMAIN) == {}

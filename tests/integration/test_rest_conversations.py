@@ -173,3 +173,11 @@ def test_repeating_the_request_in_the_middle_of_its_flow_asks_the_flows_question
     again = texts(say(rasa, sender, "no I still want to cancel"))
     assert again.strip().endswith("What's the e-mail address on your account?"), again
     assert "help.northwind.example" not in again and "not sure I understood" not in again
+
+
+def test_an_order_number_with_its_postcode_in_one_message_is_answered_at_once(rasa: Server) -> None:
+    reply = texts(say(rasa, new_sender(), "where's order 48213? my zip is 62701"))
+    assert "1Z999AA10123456784" in reply and "couldn't find" not in reply
+    sender = new_sender()
+    assert "postcode" in texts(say(rasa, sender, "where is order 50005"))
+    assert "returned" in texts(say(rasa, sender, "nw1 6xe thanks"))
