@@ -190,6 +190,9 @@ class GuardedFormValidation(AbortableFormValidation):
         """Checks the typed code; never keeps what was typed in a slot."""
         text = str(value or "")
         if codes.typed_code(text) is None:
+            if (tracker.latest_message.get("intent") or {}).get("name") in ("deny", "stop"):
+                dispatcher.utter_message(response="utter_form_stopped")  # "no, keep it": nothing is done
+                return {CODE_SLOT: None, "form_aborted": True}
             if wants_new_code(text):
                 self._send_code(dispatcher, tracker)
             else:

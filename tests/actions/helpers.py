@@ -46,19 +46,19 @@ def run_form(form: Action, tracker: Tracker) -> Tuple[List[str], List[Dict[str, 
 
 
 def answer(
-    form: Action, tracker: Tracker, text: str, **candidates: Any
+    form: Action, tracker: Tracker, text: str, *, intent: str = "inform", **candidates: Any
 ) -> Tuple[Tracker, List[str], Dict[str, Any]]:
-    """The customer answers ``text`` while ``form`` is active; returns the tracker after the
-    turn (events applied), what the form said and the slots it set."""
-    turn = form_turn(_with_user_message(tracker, text), candidates)
+    """The customer answers ``text`` (read as ``intent``) while ``form`` is active; returns the
+    tracker after the turn (events applied), what the form said and the slots it set."""
+    turn = form_turn(_with_user_message(tracker, text, intent), candidates)
     texts, events = run_form(form, turn)
     turn.events = turn.events + events
     turn.slots.update(slot_values(events))
     return turn, texts, slot_values(events)
 
 
-def _with_user_message(tracker: Tracker, text: str) -> Tracker:
-    latest = {"text": text, "intent": {"name": "inform", "confidence": 1.0}, "entities": []}
+def _with_user_message(tracker: Tracker, text: str, intent: str = "inform") -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
     metadata = next((e.get("metadata") for e in reversed(tracker.events) if e.get("event") == "user"), {})
     tracker.events = tracker.events + [
         {"event": "user", "text": text, "parse_data": latest, "metadata": metadata}

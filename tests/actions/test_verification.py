@@ -86,6 +86,22 @@ def test_five_wrong_codes_lock_the_flow_and_the_address(store: Store) -> None:
     assert any("can't accept more codes" in t for t in texts)
 
 
+def test_saying_no_instead_of_the_code_stops_the_flow_and_changes_nothing(store: Store) -> None:
+    tracker, _ = start_cancel(store)
+    tracker, texts, slots = answer(
+        ValidateCancelOrderForm(),
+        tracker,
+        "actually no, keep it",
+        intent="deny",
+        verification_code="actually no",
+    )
+    assert (
+        texts == ["utter_form_stopped"] and slots["form_aborted"] is True and slots["requested_slot"] is None
+    )
+    assert run_action(ActionCancelOrder(), tracker)[0] == []
+    assert store.get_order(10001).status == "processing"
+
+
 def start_cancel_expecting_lock(store: Store) -> Tuple[Tracker, list]:
     tracker = make_tracker(text="cancel order 10001", intent="cancel_order")
     tracker, texts, slots = answer(ValidateCancelOrderForm(), tracker, "cancel order 10001", order_id="10001")
