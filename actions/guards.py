@@ -3,6 +3,7 @@ flow touches, who owns it, and where a one-time code goes (see actions.verificat
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
@@ -23,6 +24,15 @@ def order_in(tracker: Tracker) -> Optional[Order]:
     return get_store().get_order(order_id) if order_id is not None else None
 
 
+# "I don't know the number", "no idea", "can't find it": help instead of "that's no number".
+NUMBER_UNKNOWN = re.compile(
+    r"\b(?:don'?t|do not|dont|can'?t|cannot|cant)\s+(?:know|remember|find|have|see)\b|\bno idea\b|"
+    r"\bnot sure\b|\bforgot\b|\blost (?:it|the)\b|\bwhere (?:do i|can i) find\b",
+    re.IGNORECASE,
+)
+FIND_ORDER_NUMBER = ("No problem: the order number is in your order confirmation e-mail and under Account → "
+                     "Orders (5 to 8 digits, like 48213). If you sign in, I can list your orders for you, or "
+                     'say "agent" to talk to a person.')  # fmt: skip
 # Intents a short answer with pleasantries is read as ("62701, thanks", "hi, it's NW1 6XE").
 POLITE_INTENTS = ("thank", "greet", "goodbye")
 
@@ -132,6 +142,9 @@ class OrderFormValidation(GuardedFormValidation):
     def _order_not_found(
         self, order_id: Optional[int], dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Dict[str, Any]:
+        if order_id is None and NUMBER_UNKNOWN.search(tracker.latest_message.get("text") or ""):
+            self._help_find_order(dispatcher, tracker)
+            return {"order_id": None}
         attempts = int(tracker.get_slot("order_id_attempts") or 0) + 1
         if order_id is None:
             reason = "That doesn't look like an order number: they have 5 to 8 digits, like 48213."
@@ -144,6 +157,25 @@ class OrderFormValidation(GuardedFormValidation):
                     "human_offered": True}  # fmt: skip
         dispatcher.utter_message(text=f"{reason} Could you check it and type it again?")
         return {"order_id": None, "order_id_attempts": attempts}
+
+    def _help_find_order(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """The customer does not know the number: a verified customer picks from their latest
+        orders; anyone else hears where to find it."""
+        state = conversation_identity(tracker)
+        orders = get_store().recent_orders(state.customer_id) if state.verified and state.customer_id else []
+        if not orders:
+            dispatcher.utter_message(text=FIND_ORDER_NUMBER)
+            return
+        buttons = [
+            {
+                "title": f"Order {o.id} ({o.status}, {o.placed_at:%d %b})",
+                "payload": f'/inform{{"order_id":"{o.id}"}}',
+            }
+            for o in orders
+        ]
+        dispatcher.utter_message(
+            text="No problem. Here are your latest orders: which one is it?", buttons=buttons
+        )
 
     def validate_order_fact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

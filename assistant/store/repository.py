@@ -196,6 +196,12 @@ class Store(OutboxOperations):
             options = [selectinload(Order.returns), selectinload(Order.refunds), selectinload(Order.customer)]
             return s.get(Order, order_id, options=options)
 
+    def recent_orders(self, customer_id: int, limit: int = 3) -> List[Order]:
+        """The customer's latest orders, newest first."""
+        with self.session() as s:
+            query = sa.select(Order).where(Order.customer_id == customer_id)
+            return list(s.scalars(query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)))
+
     def cancel_order(self, order_id: int) -> Order:
         with self.session() as s:
             order = s.get(Order, order_id, with_for_update=True)

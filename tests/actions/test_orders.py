@@ -243,3 +243,23 @@ def test_a_postcode_with_thanks_is_taken_as_the_answer_when_the_postcode_was_ask
         slots={"order_id": "50005", "requested_slot": "order_id"}, text="nw1 6xe thanks", intent="thank"
     )
     assert form.extract_order_fact(CollectingDispatcher(), other, DOMAIN) == {}
+
+
+def test_a_verified_customer_who_does_not_know_the_number_picks_from_their_latest_orders(
+    store: Store,
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots={"order_id_attempts": 1}, text="i dont know the number", verified=JANE)
+    slots = ValidateOrderStatusForm().validate_order_id("i dont know the number", dispatcher, tracker, DOMAIN)
+    assert slots == {"order_id": None}, "not knowing is no failed attempt"
+    [message] = dispatcher.messages
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads and all(p.startswith('/inform{"order_id":') for p in payloads)
+    assert {p.split('"')[-2] for p in payloads} <= {"48213", "10001", "1234567"}, "only Jane's own orders"
+
+
+def test_anyone_else_who_does_not_know_the_number_hears_where_to_find_it(store: Store) -> None:
+    for identity in ({}, {"claimed": JANE}):
+        slots, texts = validate_order_id("no idea, sorry", **identity)
+        assert slots == {"order_id": None} and "order confirmation e-mail" in texts[0]
+        assert "48213" in texts[0] and "10001" not in texts[0]
