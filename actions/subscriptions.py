@@ -137,6 +137,15 @@ class ValidateChangePlanForm(SubscriptionFormValidation):
     ) -> Dict[str, Any]:
         return {"confirmed": bool(value)}
 
+    def after_proof(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
+        """A plan named before the customer was verified is checked against theirs now."""
+        found = super().after_proof(dispatcher, tracker)
+        current, plan = active_subscription(tracker), normalise_plan(tracker.get_slot("plan"))
+        if not found and current is not None and current.plan == plan:
+            dispatcher.utter_message(text=f"You're already on the {plan} plan, so nothing needs to change.")
+            return {"form_aborted": True}
+        return found
+
 
 class ActionAskChangePlanFormConfirmed(Action):
     """Shows the new price and when it starts before asking to confirm."""

@@ -124,3 +124,19 @@ def test_an_unknown_plan_is_asked_again(store: Store) -> None:
         "plan": None
     }
     assert "basic, premium and enterprise" in said(dispatcher)[0]
+
+
+def test_a_plan_named_before_verification_is_checked_against_the_customers_once_verified(
+    store: Store,
+) -> None:
+    form = ValidateChangePlanForm()
+    tracker = make_tracker(text="upgrade me to premium", intent="change_plan")
+    tracker, _, slots = answer(form, tracker, "upgrade me to premium", plan="premium")
+    assert slots["requested_slot"] == "email", "nobody is verified yet: the plan is taken as asked"
+    tracker, _, slots = answer(form, tracker, "jane.doe@example.com", email="jane.doe@example.com")
+    assert slots["requested_slot"] == "verification_code"
+    [*_, mail] = [m for m in store.outbox("jane.doe@example.com") if m.kind == "verification_code"]
+    tracker, texts, slots = answer(form, tracker, mail.secret, verification_code=mail.secret)
+    assert slots["verification"] == "verified" and slots["form_aborted"] is True
+    assert slots["requested_slot"] is None and "already on the premium plan" in texts[-1]
+    assert store.subscription_of(1).plan == "premium"
