@@ -20,7 +20,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.featurizers.featurizer import Featurizer
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
@@ -131,6 +131,16 @@ def _split_columns(coef: np.ndarray, widths: List[int]) -> List[np.ndarray]:
     return [np.ascontiguousarray(coef[:, a:b].T) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
 
 
+def intent_weights(intents: List[str], labels: List[str], retrieval_weight: float) -> np.ndarray:
+    """Per example ``n / (k * count(its intent))``: scikit-learn's "balanced", over intents even
+    when the model learns finer labels (a retrieval intent's topics), times ``retrieval_weight``
+    for the examples of a retrieval intent (those whose label is a topic)."""
+    names, inverse, counts = np.unique(intents, return_inverse=True, return_counts=True)
+    weights = len(intents) / (len(names) * counts[inverse])
+    topical = np.array([label != intent for intent, label in zip(intents, labels, strict=True)])
+    return weights * np.where(topical, retrieval_weight, 1.0)
+
+
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax."""
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
@@ -154,6 +164,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "dense_weight": 1.0,
             "sparse_weight": 1.0,
             "class_weight": "balanced",
+            # Learn each topic of a retrieval intent (faq/<topic>) as a class of its own and
+            # report their summed probability as the intent: one "faq" class would have to
+            # cover twenty unrelated subjects. Its examples weigh retrieval_weight times more.
+            "retrieval_topics": False,
+            "retrieval_weight": 1.0,
             "max_iter": 2000,
             "ranking_length": 10,
         }
@@ -195,23 +210,35 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the regression on every example with text and an intent; persists the weights."""
         examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]
-        self.fit(examples, [e.get(INTENT) for e in examples])
+        intents = [str(e.get(INTENT)) for e in examples]
+        if self.config["retrieval_topics"]:
+            labels = [str(e.get(INTENT_RESPONSE_KEY) or i) for e, i in zip(examples, intents, strict=True)]
+        else:
+            labels = intents
+        self.fit(examples, labels, intents)
         return self._resource
 
-    def fit(self, examples: List[Message], labels: List[str]) -> None:
-        """Learns the IDF and the regression weights, and stores them in the model."""
+    def fit(self, examples: List[Message], labels: List[str], intents: Optional[List[str]] = None) -> None:
+        """Learns the IDF and the regression weights, and stores them in the model. ``intents``
+        (default: the labels) are what each label is reported as, and what "balanced" balances."""
+        intents = intents or labels
         if len(set(labels)) < 2:
             logger.warning(f"{self.__class__.__name__}: fewer than two labels, nothing to learn")
             return
         self._coef_blocks = []
         self.weights = {IDF + k: v for k, v in FeatureScaler.fit_idf(examples).items()}
         self.weights.update({DENSE + k: np.asarray(v) for k, v in dense_widths(examples).items()})
+        balanced = self.config["class_weight"] == "balanced"
         model = LogisticRegression(
             C=float(self.config["C"]),
-            class_weight=self.config["class_weight"],
+            class_weight=None if balanced else self.config["class_weight"],
             max_iter=int(self.config["max_iter"]),
         )
-        model.fit(self._features(examples), labels)
+        weights = (
+            intent_weights(intents, labels, float(self.config["retrieval_weight"])) if balanced else None
+        )
+        model.fit(self._features(examples), labels, sample_weight=weights)
+        parent = dict(zip(labels, intents, strict=True))
         coef, intercept = model.coef_, model.intercept_
         if coef.shape[0] == 1:  # two classes: one logit z for the second; softmax of (-z/2, z/2)
             coef, intercept = (
@@ -222,6 +249,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             coef=coef.astype(np.float32),
             intercept=intercept.astype(np.float32),
             classes=np.asarray(model.classes_, dtype=str),
+            parents=np.asarray([parent[c] for c in model.classes_], dtype=str),
         )
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(directory / WEIGHTS_FILE, **self.weights)
@@ -262,12 +290,17 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return softmax(scores)
 
     def rankings(self, messages: List[Message]) -> List[List[Dict[str, Any]]]:
-        """Per message, the labels with their probabilities, most likely first."""
+        """Per message, the intents (a retrieval intent's topics summed) with their
+        probabilities, most likely first."""
         assert self.weights is not None
-        classes, length = self.weights["classes"], int(self.config["ranking_length"])
+        parents = self.weights.get("parents", self.weights["classes"])
+        names, column = np.unique(parents, return_inverse=True)
+        summed = np.zeros((len(parents), len(names)), dtype=np.float32)
+        summed[np.arange(len(parents)), column] = 1.0
+        length = int(self.config["ranking_length"])
         return [
-            [{"name": str(classes[i]), "confidence": float(row[i])} for i in np.argsort(-row)[:length]]
-            for row in self.predict(messages)
+            [{"name": str(names[i]), "confidence": float(row[i])} for i in np.argsort(-row)[:length]]
+            for row in self.predict(messages) @ summed
         ]
 
     def process(self, messages: List[Message]) -> List[Message]:

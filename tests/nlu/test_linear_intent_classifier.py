@@ -73,3 +73,31 @@ def test_a_stored_and_loaded_classifier_predicts_the_same(trained: tuple) -> Non
         {**LinearIntentClassifier.get_default_config()}, store, Resource("linear"), context
     )
     assert (abs(loaded.predict(messages) - before) < 1e-5).all()
+
+
+FAQ = {
+    "faq/opening_hours": ["when are you open", "what are your opening hours", "are you open on sunday"],
+    "faq/gift_cards": ["do you sell gift cards", "can I buy a voucher", "how do gift cards work"],
+}
+
+
+def test_a_retrieval_intents_topics_are_learnt_apart_and_reported_as_the_intent(tmp_path: Path) -> None:
+    store = storage(tmp_path)
+    examples = [Message(data={TEXT: t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts]
+    examples += [
+        Message(data={TEXT: t, "intent": "faq", "intent_response_key": k})
+        for k, ts in FAQ.items()
+        for t in ts
+    ]
+    data = TrainingData(examples)
+    messages = [Message(data={TEXT: t}) for t in ("what time do you open", "a gift voucher please", "hiya")]
+    featurize(store, data, messages)
+    classifier = create(LinearIntentClassifier, store, "topics", retrieval_topics=True, retrieval_weight=2.0)
+    classifier.train(data)
+    assert set(classifier.weights["classes"]) >= set(FAQ) and "faq" not in set(classifier.weights["classes"])
+    classifier.process(messages)
+    assert intents(messages) == ["faq", "faq", "greet"]
+    ranking = messages[0].get("intent_ranking")
+    assert {r["name"] for r in ranking} == {"faq", *EXAMPLES} and abs(
+        sum(r["confidence"] for r in ranking) - 1
+    ) < 1e-4
