@@ -49,8 +49,11 @@ FRUSTRATED_OFFER = ("I'm sorry this is frustrating. Would you like me to connect
 OFFER_BUTTONS = [{"title": "Yes, please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}]
 # A complaint about a delivery: the order can be looked up at once (the number alone is enough,
 # data/rules/forms.yml), so the customer is told so.
-DELIVERY_WORDS = re.compile(r"\b(late|delay|deliver|arriv|lost|missing|shipp|parcel|package|where is|where's|wheres)",
-                            re.IGNORECASE)  # fmt: skip
+DELIVERY_WORDS = re.compile(
+    r"\b(?:late|delay\w*|lost|missing|still waiting|where(?:'?s| is)|wheres|never (?:arrived|came|showed up)|"
+    r"(?:hasn'?t|has not|didn'?t|did not|not|haven'?t|have not) (?:arrived|come|been delivered|received|shown up))\b",
+    re.IGNORECASE,
+)
 CHECK_ORDER_HINT = "If you send me the order number, I'll check where it is right away."
 
 

@@ -32,12 +32,16 @@ def test_a_complaint_about_a_delivery_says_the_order_number_is_enough_to_check_i
         ActionLogComplaint(), make_tracker(text="my parcel STILL hasn't arrived", intent="complaint")
     )
     rude, _ = run_action(ActionLogComplaint(), make_tracker(text="you are useless", intent="complaint"))
+    broken, _ = run_action(
+        ActionLogComplaint(), make_tracker(text="the item arrived broken", intent="complaint")
+    )
     known, _ = run_action(
         ActionLogComplaint(),
         make_tracker(text="order 48213 is late again", intent="complaint", slots={"order_id": "48213"}),
     )
     assert CHECK_ORDER_HINT in late[0]
     assert CHECK_ORDER_HINT not in rude[0] and CHECK_ORDER_HINT not in known[0]
+    assert CHECK_ORDER_HINT not in broken[0], "a broken item has arrived: nothing to track"
 
 
 def test_feedback_ratings_are_stored_with_the_conversation(store: Store) -> None:
