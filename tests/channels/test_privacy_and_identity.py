@@ -89,7 +89,7 @@ async def test_a_signed_in_customer_acts_on_their_own_order_without_a_code(web: 
     try:
         await jane.join(conversation)
         await jane.send(conversation, f"please cancel order {mine}")
-        await jane.bot_reply(conversation, f"do you want to cancel order {mine}")
+        await jane.bot_reply(conversation, f"do you want to cancel the whole order {mine}")
         assert not any("code" in m["content"] for m in jane.messages(conversation, "bot"))
         await jane.send(conversation, "yes")
         await jane.bot_reply(conversation, "is cancelled")
@@ -219,7 +219,7 @@ async def test_an_anonymous_visitor_needs_the_emailed_code_before_cancelling(
                         "AND kind = 'verification_code' ORDER BY id DESC LIMIT 1")  # fmt: skip
             code = cur.fetchone()[0]
         await visitor.send(conversation, code)
-        await visitor.bot_reply(conversation, f"do you want to cancel order {order}")
+        await visitor.bot_reply(conversation, f"do you want to cancel the whole order {order}")
         await visitor.send(conversation, "yes")
         await visitor.bot_reply(conversation, "is cancelled")
     finally:

@@ -53,7 +53,7 @@ def test_the_code_from_the_email_lets_an_anonymous_customer_cancel_their_order(
     assert query(pg_database, "SELECT status FROM orders WHERE id = 10001") == [("processing",)]
     code = latest_code(pg_database, "jane.doe@example.com")
     reply = texts(say(rasa, sender, code))
-    assert "you're verified" in reply and "cancel order 10001" in reply
+    assert "you're verified" in reply and "cancel the whole order 10001" in reply
     assert "cancelled" in texts(say(rasa, sender, "yes"))
     assert query(pg_database, "SELECT status FROM orders WHERE id = 10001") == [("cancelled",)]
     stored = json.dumps(query(pg_database, "SELECT data FROM events WHERE sender_id = %s", sender))
