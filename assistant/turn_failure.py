@@ -63,6 +63,14 @@ def failure_in(custom: Any) -> Optional[ActionFailure]:
     return ActionFailure(str(payload.get("action") or "an action"), bool(payload.get("retryable")))
 
 
+def raise_reported_failure(custom: Any) -> None:
+    """Raises the failure a bot message's custom payload reports (the turn then fails before
+    Rasa stores it); an ordinary payload passes."""
+    failure = failure_in(custom)
+    if failure is not None:
+        raise failure.error()
+
+
 def channel_fails_turns(action_call: Dict[str, Any]) -> bool:
     """True when the message being answered came in over a channel that understands reports."""
     tracker = action_call.get("tracker") or {}

@@ -25,36 +25,26 @@ import logging
 import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.settings import Settings, get_settings
-from assistant.turn_failure import failure_in
 from channels.envelope import error_response, request_id_of
 from channels.errors import ChannelError
 from channels.health import add_health_routes
 from channels.rest_body import RestMessage, build_metadata, parse_body
-from channels.turns import TurnResult, fail_loudly, serve_turn, turn_error
+from channels.turns import TurnCollector, TurnResult, fail_loudly, serve_turn, turn_error
 from channels.waiting_notice import while_waiting
 
 logger = logging.getLogger(__name__)
 
 
-class RestOutput(CollectingOutputChannel):
-    """Collects the bot's messages for the HTTP answer; an action's failure report (a custom
-    payload, assistant/turn_failure.py) stops the turn before Rasa stores it."""
+class RestOutput(TurnCollector):
+    """Collects the bot's messages for the HTTP answer (a failure report stops the turn)."""
 
-    @classmethod
-    def name(cls) -> str:
-        return "rest"
-
-    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
-        failure = failure_in(json_message)
-        if failure is not None:
-            raise failure.error()
-        await super().send_custom_json(recipient_id, json_message, **kwargs)
+    channel = "rest"
 
 
 class RestBlueprint(Blueprint):

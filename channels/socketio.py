@@ -23,7 +23,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from assistant.redaction import redact
-from assistant.turn_failure import failure_in
+from assistant.turn_failure import raise_reported_failure
 from channels import messages as msgs
 from channels import system_settings
 from channels.auth import bearer_token, decode_token
@@ -106,9 +106,7 @@ class WebChatOutput(OutputChannel):
 
     async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
         """Rasa's socket.io convention: a custom payload's ``data`` (or the payload itself)."""
-        failure = failure_in(json_message)
-        if failure is not None:
-            raise failure.error()
+        raise_reported_failure(json_message)
         body = json_message.get("data", json_message) if isinstance(json_message, dict) else json_message
         await self._send(recipient_id, body, "", message_type="custom", custom=body)
 

@@ -32,12 +32,30 @@ from rasa.exceptions import ActionLimitReached
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 
 from assistant.retry import is_transient, turn_deadline
-from assistant.turn_failure import TurnFailed, watch_the_processor, watching_actions
+from assistant.turn_failure import TurnFailed, raise_reported_failure, watch_the_processor, watching_actions
 from channels import system_settings
 from channels.envelope import InternalError, ServiceUnavailable
 from channels.errors import ChannelError
 
 logger = logging.getLogger(__name__)
+
+
+class TurnCollector(CollectingOutputChannel):
+    """Collects the bot's replies of one turn, for the channel named ``channel``; an action's
+    failure report (a custom payload, assistant/turn_failure.py) raises, so the turn fails
+    before Rasa stores it."""
+
+    channel = "rest"
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.channel
+
+    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
+        raise_reported_failure(json_message)
+        await super().send_custom_json(recipient_id, json_message, **kwargs)
+
+
 AGAIN = "The assistant could not complete this message; send it again"
 MAX_PREDICTIONS_PER_TURN = 25
 _predictions: ContextVar[Optional[List[int]]] = ContextVar("predictions_this_turn", default=None)

@@ -11,23 +11,15 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List
 
-from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
+from rasa.core.channels.channel import OutputChannel
 
-from assistant.turn_failure import failure_in
+from channels.turns import TurnCollector
 
 CHANNEL = "email"
 
 
-class TurnOutput(CollectingOutputChannel):
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
-
-    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
-        failure = failure_in(json_message)
-        if failure is not None:
-            raise failure.error()
-        await super().send_custom_json(recipient_id, json_message, **kwargs)
+class TurnOutput(TurnCollector):
+    channel = CHANNEL
 
 
 class EmailOutput(OutputChannel):

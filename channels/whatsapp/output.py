@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
+from rasa.core.channels.channel import OutputChannel
 
-from assistant.turn_failure import failure_in
+from channels.turns import TurnCollector
 from channels.whatsapp import outbox
 from channels.whatsapp.dbcall import db
 from channels.whatsapp.outgoing import drafts_for
@@ -22,16 +22,8 @@ from channels.whatsapp.sender import Sender
 CHANNEL = "whatsapp"
 
 
-class TurnOutput(CollectingOutputChannel):
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
-
-    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
-        failure = failure_in(json_message)
-        if failure is not None:
-            raise failure.error()
-        await super().send_custom_json(recipient_id, json_message, **kwargs)
+class TurnOutput(TurnCollector):
+    channel = CHANNEL
 
 
 class WhatsAppOutput(OutputChannel):
