@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from assistant.store import Store
 from assistant.store.email_models import EmailBounce, EmailMessage, EmailThread
 from assistant.store.models import OutboundEmail, utcnow
+from channels import background
 from channels.email.parse import ParsedEmail
 from channels.email.replies import Reply
 from channels.email.safety import judge
@@ -190,22 +191,8 @@ def _ids(header: str) -> List[str]:
 
 
 def retry_later(store: Store, work: Work, error: Dict[str, Any], delay: float, attempts: int) -> bool:
-    """Gives the message back for another try after ``delay`` seconds; False when it has had
-    ``attempts`` tries already."""
-    if work.attempts + 1 >= attempts:
-        return False
-    with store.session() as s:
-        s.execute(
-            sa.update(EmailMessage)
-            .where(EmailMessage.id == work.id, EmailMessage.claimed_until == work.claim)
-            .values(
-                attempts=work.attempts + 1,
-                error=error,
-                claimed_until=None,
-                next_attempt_at=utcnow() + timedelta(seconds=delay),
-            )  # fmt: skip
-        )
-    return True
+    """Gives the message back for another try after ``delay`` seconds (channels/background.py)."""
+    return background.retry_later(store, EmailMessage, work, error, delay, attempts)
 
 
 def release_claim(store: Store, row_id: int, claim: datetime) -> None:

@@ -22,32 +22,29 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
-from rasa.core.lock_store import LockError
 
 from assistant import mailer
 from assistant.identity import links
 from assistant.identity.claims import CLAIM_KEY, issue_claim
 from assistant.identity.secret import identity_secret
-from assistant.retry import is_transient, retry_async
+from assistant.retry import retry_async
 from assistant.settings import Settings
 from assistant.store import Store
-from assistant.turn_failure import TurnFailed
-from channels.background import ConversationLocks
+from channels.background import ConversationLocks, failure_reason, failure_record, retry_delay
 from channels.email import inbox
 from channels.email.output import CHANNEL, TurnOutput
 from channels.email.parse import ParsedEmail
 from channels.email.replies import Earlier, Reply, compose, texts_of
-from channels.turns import AssistantNotReady, serve_turn
+from channels.turns import serve_turn
 from channels.waiting_notice import while_waiting
 
 logger = logging.getLogger(__name__)
 TURN_FAILED = ("Sorry, we could not process your e-mail just now. Please send it again in a few minutes; "
                "nothing you asked for has been done yet.")  # fmt: skip
-MAX_RETRY_SECONDS = 300.0
 
 
 async def db(operation: Callable[..., Any], *args: Any) -> Any:
@@ -171,8 +168,8 @@ class Worker:
 
     async def _failed(self, work: inbox.Work, error: Exception) -> str:
         reason, retryable = failure_reason(error)
-        record = {"code": reason, "title": str(error)[:255] or type(error).__name__}
-        delay = min(self.config.turn_retry_seconds * 2**work.attempts, MAX_RETRY_SECONDS)
+        record = failure_record(reason, error)
+        delay = retry_delay(self.config.turn_retry_seconds, work.attempts)
         if retryable and await db(
             inbox.retry_later, self.store, work, record, delay, self.config.turn_attempts
         ):
@@ -229,18 +226,3 @@ def own_address(settings: Settings) -> str:
     from email.utils import parseaddr
 
     return (settings.email.address or parseaddr(settings.mail_from)[1] or "").lower()
-
-
-def failure_reason(error: Exception) -> Tuple[str, bool]:
-    """Why a turn failed, and whether trying again later can succeed."""
-    if isinstance(error, TurnFailed):
-        return error.code.lower(), error.retryable
-    if isinstance(error, asyncio.TimeoutError):
-        return "timeout", True
-    if isinstance(error, AssistantNotReady):
-        return "not_ready", True
-    if isinstance(error, LockError):
-        return "conversation_busy", True
-    if is_transient(error):
-        return "store_unavailable", True
-    return "internal_error", False

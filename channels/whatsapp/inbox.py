@@ -11,7 +11,7 @@ claim to expire, and another picks the message up (``due``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from assistant.store import Store
 from assistant.store.models import WhatsAppMessage, utcnow
+from channels import background
 from channels.whatsapp import outbox
 from channels.whatsapp.handling import handling_of
 from channels.whatsapp.inbound import Inbound, Notification
@@ -112,22 +113,8 @@ def answer(store: Store, work: InboundWork, text: Optional[str], transcription: 
 
 
 def retry_later(store: Store, work: InboundWork, error: Dict[str, Any], delay: float, attempts: int) -> bool:
-    """Gives the message back for another try after ``delay`` seconds; False when it has had
-    ``attempts`` tries already (then the caller fails it)."""
-    if work.attempts + 1 >= attempts:
-        return False
-    with store.session() as s:
-        s.execute(
-            sa.update(WhatsAppMessage)
-            .where(WhatsAppMessage.id == work.id, WhatsAppMessage.claimed_until == work.claim)
-            .values(
-                attempts=work.attempts + 1,
-                error=error,
-                claimed_until=None,
-                next_attempt_at=utcnow() + timedelta(seconds=delay),
-            )  # fmt: skip
-        )
-    return True
+    """Gives the message back for another try after ``delay`` seconds (channels/background.py)."""
+    return background.retry_later(store, WhatsAppMessage, work, error, delay, attempts)
 
 
 def fail(store: Store, work: InboundWork, error: Dict[str, Any], apology: Draft) -> List[OutboundWork]:

@@ -24,16 +24,14 @@ from typing import Any, Callable, Coroutine, Dict, List, Optional, Set, Tuple
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
-from rasa.core.lock_store import LockError
 
 from assistant.identity.claims import CLAIM_KEY
 from assistant.redaction import redact
-from assistant.retry import is_transient
 from assistant.settings import Settings
 from assistant.store import Store
-from assistant.turn_failure import TurnFailed
+from channels import background
 from channels.background import ConversationLocks
-from channels.turns import AssistantNotReady, serve_turn
+from channels.turns import serve_turn
 from channels.waiting_notice import while_waiting
 from channels.whatsapp import inbox, outbox, texts
 from channels.whatsapp.conversation import identity_claim
@@ -48,7 +46,6 @@ from channels.whatsapp.sender import Sender
 from channels.whatsapp.voice import Transcriber, TranscriptionError
 
 logger = logging.getLogger(__name__)
-MAX_TURN_RETRY_SECONDS = 300.0
 Answer = Tuple[List[Draft], Optional[str], Optional[str]]  # replies, text for NLU, transcription
 
 
@@ -194,8 +191,8 @@ class Worker:
 
     async def _failed(self, work: InboundWork, error: Exception) -> None:
         reason, retryable = failure_reason(error)
-        record = {"code": reason, "title": str(error)[:255] or type(error).__name__}
-        delay = min(self.config.turn_retry_seconds * 2**work.attempts, MAX_TURN_RETRY_SECONDS)
+        record = background.failure_record(reason, error)
+        delay = background.retry_delay(self.config.turn_retry_seconds, work.attempts)
         if retryable and await db(
             inbox.retry_later, self.store, work, record, delay, self.config.turn_attempts
         ):
@@ -208,20 +205,11 @@ class Worker:
         await self._sender().deliver(queued)
 
 
-def failure_reason(error: Exception) -> Tuple[str, bool]:
-    """Why a turn failed, and whether trying again later can succeed."""
-    if isinstance(error, TurnFailed):
-        return error.code.lower(), error.retryable
-    if isinstance(error, asyncio.TimeoutError):
-        return "timeout", True
-    if isinstance(error, AssistantNotReady):
-        return "not_ready", True
-    if isinstance(error, LockError):
-        return "conversation_busy", True
+def failure_reason(error: BaseException) -> Tuple[str, bool]:
+    """Why a turn failed, and whether trying again later can succeed: a voice note's media or
+    transcription, else as for every background channel."""
     if isinstance(error, GraphFailure):
         return "media_unavailable", error.remedy is Remedy.RETRY
     if isinstance(error, TranscriptionError):
         return "audio_unreadable", False
-    if is_transient(error):
-        return "store_unavailable", True
-    return "internal_error", False
+    return background.failure_reason(error)
