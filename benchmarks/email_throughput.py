@@ -23,20 +23,18 @@ Writes benchmarks/out/email_throughput.json (override with --out).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
 import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import requests
+from _channel_stack import database, servers
 from _common import PROJECT_ROOT, environment_info, latency_summary, print_table, write_json
-from turn_latency import spawn, stop, wait_ready
 
 sys.path.insert(0, str(PROJECT_ROOT))
 from aiosmtpd.controller import Controller  # noqa: E402
@@ -47,12 +45,10 @@ from tests.channels.email.dovecot import Dovecot  # noqa: E402
 from tests.channels.email.mail import customer_mail  # noqa: E402
 from tests.integration.conftest import free_port  # noqa: E402
 
-VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
 MAILBOX, PASSWORD = "bench@northwind.example", "pw-bench"
 JWT_SECRET = f"bench-{uuid.uuid4().hex}{uuid.uuid4().hex}"
 TEXTS = ["hi", "where is my order", "what are your opening hours?", "do you ship internationally?",
          "how do I return an item?", "thanks"]  # fmt: skip
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -68,49 +64,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-@contextmanager
-def database() -> Iterator[Dict[str, str]]:
-    import psycopg2
-
-    name = f"bench_email_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(PG_ADMIN)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield {"DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}",
-               "REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_LOCK_PREFIX": f"be{uuid.uuid4().hex[:6]}"}  # fmt: skip
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-@contextmanager
-def servers(args: argparse.Namespace, imap_port: int, smtp_port: int, run_dir: Path,
-            db_env: Dict[str, str]) -> Iterator[str]:  # fmt: skip
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(PYTHONPATH=str(PROJECT_ROOT), RASA_TELEMETRY_ENABLED="false", ASSISTANT_VAR_DIR=str(run_dir),
-               EMAIL_IMAP_HOST="127.0.0.1", EMAIL_IMAP_PORT=str(imap_port), EMAIL_IMAP_USER=MAILBOX,
-               EMAIL_IMAP_PASSWORD=PASSWORD, EMAIL_IMAP_TLS="none", EMAIL_ADDRESS=MAILBOX,
-               EMAIL_AUTOSTART="false", EMAIL_SWEEP_SECONDS="1", MAIL_FROM=f"Northwind Support <{MAILBOX}>",
-               SMTP_URL=f"smtp://127.0.0.1:{smtp_port}", WEBCHAT_JWT_SECRET=JWT_SECRET, **db_env)  # fmt: skip
-    endpoints = run_dir / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{args.actions_port}/webhook\n"
-                         "tracker_store:\n  type: assistant.plugins.tracker_store.RedactingSQLTrackerStore\n"
-                         "lock_store:\n  type: assistant.plugins.lock_store.ConfiguredLockStore\n")  # fmt: skip
-    python, rasa = str(VENV_BIN / "python"), str(VENV_BIN / "rasa")
-    actions = spawn([python, "-m", "assistant.action_server", "--actions", "actions", "--port",
-                     str(args.actions_port)], run_dir / "actions.log", env)  # fmt: skip
-    server = spawn([rasa, "run", "--enable-api", "-m", str(PROJECT_ROOT / "models" / "current.tar.gz"),
-                    "--endpoints", str(endpoints), "--credentials", "credentials.yml", "-p", str(args.rasa_port)],
-                   run_dir / "rasa.log", env)  # fmt: skip
-    url = f"http://127.0.0.1:{args.rasa_port}"
-    try:
-        wait_ready(f"http://127.0.0.1:{args.actions_port}/health/live", actions, run_dir / "actions.log", 180)
-        wait_ready(f"{url}/status", server, run_dir / "rasa.log", 600)
-        yield url
-    finally:
-        stop(server, "rasa server")
-        stop(actions, "action server")
+def channel_env(imap_port: int, smtp_port: int, db_env: Dict[str, str]) -> Dict[str, str]:
+    return dict(EMAIL_IMAP_HOST="127.0.0.1", EMAIL_IMAP_PORT=str(imap_port), EMAIL_IMAP_USER=MAILBOX,
+                EMAIL_IMAP_PASSWORD=PASSWORD, EMAIL_IMAP_TLS="none", EMAIL_ADDRESS=MAILBOX,
+                EMAIL_AUTOSTART="false", EMAIL_SWEEP_SECONDS="1", MAIL_FROM=f"Northwind Support <{MAILBOX}>",
+                SMTP_URL=f"smtp://127.0.0.1:{smtp_port}", WEBCHAT_JWT_SECRET=JWT_SECRET, **db_env)  # fmt: skip
 
 
 def fill(dovecot: Dovecot, count: int, rng: random.Random) -> List[str]:
@@ -167,7 +125,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     controller.start()
     print(f"server logs: {root}")
     try:
-        with database() as db_env, servers(args, dovecot.port, smtp_port, root, db_env) as url:
+        with (
+            database("bench_email") as db_env,
+            servers(
+                args.rasa_port, args.actions_port, root, channel_env(dovecot.port, smtp_port, db_env)
+            ) as url,
+        ):
             result = run(args, url, dovecot, received)
     finally:
         controller.stop()

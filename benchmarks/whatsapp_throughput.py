@@ -28,28 +28,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import aiohttp
+from _channel_stack import database, servers
 from _common import PROJECT_ROOT, environment_info, latency_summary, print_table, write_json
-from turn_latency import spawn, stop, wait_ready
 
 sys.path.insert(0, str(PROJECT_ROOT))
 from channels.whatsapp.signature import sign  # noqa: E402
 from tests.channels.whatsapp.fake_graph import TOKEN, FakeGraph  # noqa: E402
 from tests.channels.whatsapp.payloads import APP_SECRET, PHONE_NUMBER_ID, load  # noqa: E402
 
-VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
 TEXTS = ["hi", "where is my order", "what are your opening hours?", "do you ship internationally?", "thanks"]
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -69,51 +65,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 @contextmanager
-def database(use_postgres: bool) -> Iterator[Dict[str, str]]:
-    """Environment for the servers: a temporary PostgreSQL database and Redis, or nothing."""
+def databases(use_postgres: bool) -> Iterator[Dict[str, str]]:
+    """A temporary PostgreSQL database and Redis, or nothing (the embedded defaults)."""
     if not use_postgres:
         yield {}
         return
-    import psycopg2
-
-    name = f"bench_wa_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(PG_ADMIN)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield {"DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}",
-               "REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_LOCK_PREFIX": f"bw{uuid.uuid4().hex[:6]}"}  # fmt: skip
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with database("bench_wa") as env:
+        yield env
 
 
-@contextmanager
-def servers(
-    args: argparse.Namespace, graph: FakeGraph, run_dir: Path, db_env: Dict[str, str]
-) -> Iterator[str]:
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(PYTHONPATH=str(PROJECT_ROOT), RASA_TELEMETRY_ENABLED="false", ASSISTANT_VAR_DIR=str(run_dir),
-               WHATSAPP_APP_SECRET=APP_SECRET, WHATSAPP_VERIFY_TOKEN="bench", WHATSAPP_ACCESS_TOKEN=TOKEN,
-               WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID, WHATSAPP_GRAPH_BASE_URL=graph.url, **db_env)  # fmt: skip
-    endpoints = run_dir / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{args.actions_port}/webhook\n"
-                         "tracker_store:\n  type: assistant.plugins.tracker_store.RedactingSQLTrackerStore\n"
-                         "lock_store:\n  type: assistant.plugins.lock_store.ConfiguredLockStore\n")  # fmt: skip
-    python, rasa = str(VENV_BIN / "python"), str(VENV_BIN / "rasa")
-    actions = spawn([python, "-m", "assistant.action_server", "--actions", "actions", "--port",
-                     str(args.actions_port)], run_dir / "actions.log", env)  # fmt: skip
-    server = spawn([rasa, "run", "--enable-api", "-m", str(PROJECT_ROOT / "models" / "current.tar.gz"),
-                    "--endpoints", str(endpoints), "--credentials", "credentials.yml", "-p", str(args.rasa_port)],
-                   run_dir / "rasa.log", env)  # fmt: skip
-    url = f"http://127.0.0.1:{args.rasa_port}"
-    try:
-        wait_ready(f"http://127.0.0.1:{args.actions_port}/health/live", actions, run_dir / "actions.log", 180)
-        wait_ready(f"{url}/status", server, run_dir / "rasa.log", 600)
-        yield url
-    finally:
-        stop(server, "rasa server")
-        stop(actions, "action server")
+def channel_env(graph: FakeGraph, db_env: Dict[str, str]) -> Dict[str, str]:
+    return dict(WHATSAPP_APP_SECRET=APP_SECRET, WHATSAPP_VERIFY_TOKEN="bench", WHATSAPP_ACCESS_TOKEN=TOKEN,
+                WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID, WHATSAPP_GRAPH_BASE_URL=graph.url, **db_env)  # fmt: skip
 
 
 class Probe:
@@ -218,7 +181,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     run_dir = Path(tempfile.mkdtemp(prefix="bench-whatsapp-"))
     print(f"server logs: {run_dir}")
     try:
-        with database(args.postgres) as db_env, servers(args, graph, run_dir, db_env) as url:
+        with (
+            databases(args.postgres) as db_env,
+            servers(args.rasa_port, args.actions_port, run_dir, channel_env(graph, db_env)) as url,
+        ):
             result = asyncio.run(run(args, url, graph))
     finally:
         graph.stop()
