@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, AsyncIterator, Callable, Dict, Optional, Protocol, Tuple
 
 import sqlalchemy as sa
+from rasa.core.channels.channel import InputChannel
 from rasa.core.lock_store import LockError
 from sanic import Blueprint, Sanic
 
@@ -19,6 +20,7 @@ from assistant.retry import is_transient
 from assistant.store import Store
 from assistant.store.models import utcnow
 from assistant.turn_failure import TurnFailed
+from channels.errors import ConfigurationError
 from channels.turns import AssistantNotReady
 
 MAX_RETRY_SECONDS = 300.0  # the longest wait before a failed turn is tried again
@@ -30,6 +32,23 @@ class Runtime(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+class BackgroundInput(InputChannel):
+    """An input channel set up from the environment (``<ENV_PREFIX>_*``), not credentials.yml;
+    its runtime is built when Rasa asks for the blueprint (tests pass one in)."""
+
+    ENV_PREFIX = ""
+
+    def __init__(self, runtime: Any = None) -> None:
+        self.runtime = runtime
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        if credentials:
+            raise ConfigurationError(f"{cls.name()}: credentials.yml takes no values for this channel; set "
+                                     f"the {cls.ENV_PREFIX}_* environment variables instead")  # fmt: skip
+        return cls()
 
 
 class BackgroundBlueprint(Blueprint):

@@ -11,39 +11,31 @@ the seed API's ``POST /api/channels/email/listener/start|stop``, ``/process`` an
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, List, Optional
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.settings import get_settings
-from channels.background import BackgroundBlueprint
+from channels.background import BackgroundBlueprint, BackgroundInput
 from channels.email import api
 from channels.email.output import CHANNEL, EmailOutput
 from channels.email.runtime import Runtime
-from channels.errors import ConfigurationError
 
 API_PREFIX = "/api/channels/email"
 
 
-class EmailInput(InputChannel):
+class EmailInput(BackgroundInput):
     """The support mailbox (see the module docstring)."""
+
+    ENV_PREFIX = "EMAIL"
+    runtime: Optional[Runtime]
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
-        if credentials:
-            raise ConfigurationError("email: credentials.yml takes no values for this channel; set "
-                                     "the EMAIL_* environment variables instead")  # fmt: skip
-        return cls()
-
-    def __init__(self, runtime: Optional[Runtime] = None) -> None:
-        self.runtime = runtime
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         runtime = self.runtime = self.runtime or Runtime(get_settings())

@@ -16,16 +16,15 @@ storage nor fail a turn visibly.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Optional
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.settings import get_settings
-from channels.background import BackgroundBlueprint
-from channels.errors import ConfigurationError
+from channels.background import BackgroundBlueprint, BackgroundInput
 from channels.whatsapp import agent_api, webhook
 from channels.whatsapp.output import CHANNEL, WhatsAppOutput
 from channels.whatsapp.runtime import Runtime
@@ -33,22 +32,15 @@ from channels.whatsapp.runtime import Runtime
 API_PREFIX = "/api/channels/whatsapp"
 
 
-class WhatsAppInput(InputChannel):
+class WhatsAppInput(BackgroundInput):
     """Meta's WhatsApp Cloud API (see the module docstring)."""
+
+    ENV_PREFIX = "WHATSAPP"
+    runtime: Optional[Runtime]
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
-        if credentials:
-            raise ConfigurationError("whatsapp: credentials.yml takes no values for this channel; set "
-                                     "the WHATSAPP_* environment variables instead")  # fmt: skip
-        return cls()
-
-    def __init__(self, runtime: Optional[Runtime] = None) -> None:
-        self.runtime = runtime
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         runtime = self.runtime = self.runtime or Runtime(get_settings())

@@ -194,5 +194,5 @@ def test_settings_come_from_the_environment_and_credentials_yml_holds_none() -> 
         with pytest.raises(ConfigError):
             Settings.from_env(bad)
     assert EmailInput.from_credentials(None).name() == "email"
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError, match="email: .* set the EMAIL_\\* environment variables"):
         EmailInput.from_credentials({"password": "secret"})

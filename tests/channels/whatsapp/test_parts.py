@@ -228,5 +228,5 @@ def test_unusable_whatsapp_settings_are_refused_with_the_variable_named(env: Dic
 
 def test_credentials_yml_holds_no_secrets_for_this_channel() -> None:
     assert WhatsAppInput.from_credentials(None).name() == "whatsapp"
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError, match="set the WHATSAPP_\\* environment variables"):
         WhatsAppInput.from_credentials({"access_token": "EAAG..."})
