@@ -106,12 +106,15 @@ class ConversationRooms:
                 replayed = await self._serve(user_message, replayable=message_id is not None)
                 if not replayed:
                     await self.emit_message(conversation_id, message, sender=sid)
+                answered = bool(output.pending)
+                # Before the replies go out: a customer who answers the hand-over message at
+                # once must find the conversation handed off (else they would get silence).
+                handed_off = await self._refresh_status(conversation_id) == HANDED_OFF
                 await output.flush(sender=sid, only_sender=replayed)
             finally:
                 if not quiet:
                     await self._bot_typing(conversation_id, "typing_stop")
-            await self._refresh_status(conversation_id)
-        if quiet:
+        if quiet or (handed_off and not answered):  # also a message that waited for the hand-over turn
             await self._while_waiting(conversation_id, content)
         return message
 
@@ -250,8 +253,9 @@ class ConversationRooms:
         await self.state.swap_status(conversation_id, status)
         return history, status
 
-    async def _refresh_status(self, conversation_id: str) -> None:
-        """Tells the room when the bot handed the conversation to a human, or got it back."""
+    async def _refresh_status(self, conversation_id: str) -> str:
+        """Tells the room when the bot handed the conversation to a human, or got it back;
+        returns the status."""
         tracker = await self.tracker(conversation_id)
         status = HANDED_OFF if tracker is not None and tracker.is_paused() else ACTIVE
         previous = await self.state.swap_status(conversation_id, status)
@@ -259,6 +263,7 @@ class ConversationRooms:
             update = {"conversation_id": conversation_id, "changes": {"status": status},
                       "updated_by": {"id": self.bot["id"], "name": self.bot["name"]}}  # fmt: skip
             await self.sio.emit("conversation_updated", update, room=events_room(conversation_id))
+        return status
 
     def agent(self) -> Agent:
         agent = getattr(getattr(self.app, "ctx", None), "agent", None)

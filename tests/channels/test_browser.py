@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Pattern, Union
 
 import pytest
 import requests
@@ -27,7 +28,7 @@ async def say(page: Page, text: str) -> None:
     await box.press("Enter")
 
 
-async def bot_says(page: Page, text: str, timeout: float = 45_000) -> None:
+async def bot_says(page: Page, text: Union[str, Pattern[str]], timeout: float = 45_000) -> None:
     await page.locator(".rw-response", has_text=text).first.wait_for(timeout=timeout)
 
 
@@ -111,7 +112,7 @@ async def test_a_signed_in_customer_sees_their_order_without_further_questions(
     page = await browser.new_page(viewport={"width": 900, "height": 900})
     try:
         await page.goto(f"{web.url}/webchat#token={token('customer-1', ttl=600)}")
-        await bot_says(page, "help")
+        await bot_says(page, re.compile("help|Welcome back, Jane"))  # she may have chatted in an earlier test
         assert "token" not in page.url, "the token is taken out of the address bar"
         await say(page, "where is my order 48213?")
         await bot_says(page, TRACKING)

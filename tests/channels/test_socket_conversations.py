@@ -258,6 +258,25 @@ async def test_during_a_handoff_the_bot_stays_quiet_but_customer_messages_reach_
         await agent.close()
 
 
+async def test_a_message_sent_before_the_hand_over_reply_arrives_still_hears_where_it_stands(
+    web: Server,
+) -> None:
+    conversation = new_conversation()
+    customer = await connect(web.url, "omar")
+    try:
+        await customer.join(conversation)
+        await customer.send(conversation, "I want to talk to a human")
+        await customer.send(conversation, "hello?? is anyone there")  # typed before the reply came
+        await customer.bot_reply(conversation, "connecting you")
+        # Waiting is never silence, also for a message that waited for the hand-over's turn.
+        bots = await customer.wait_for(
+            "message_received", lambda d: d["message"]["sender"]["role"] == "bot", count=2
+        )
+        assert "connecting you" not in bots[1]["message"]["content"], bots
+    finally:
+        await customer.close()
+
+
 async def test_the_widget_protocol_gets_bot_uttered_replies_in_its_session_room(web: Server) -> None:
     widget = await connect(web.url)
     try:
