@@ -24,6 +24,7 @@ from assistant.settings import get_settings
 from assistant.store import NotAllowed, get_store
 from channels import messages as msgs
 from channels.auth import Identity
+from channels.background import ConversationLocks
 from channels.config import WebChatConfig
 from channels.errors import ChannelError, ConflictError, MessageTooLargeError, RateLimitError
 from channels.state import ChannelState
@@ -72,6 +73,9 @@ class ConversationRooms:
         # Rasa runs NLU and policies on the event loop: past a few turns at once, more only
         # delays everything else (socket heartbeats, action server calls) for no throughput.
         self.turns = asyncio.Semaphore(config.max_concurrent_turns)
+        # A customer who types twice before the first reply is answered in the order they typed:
+        # taken before anything awaits, so the socket's events keep their arrival order.
+        self.arrivals = ConversationLocks()
 
     async def customer_message(
         self,
@@ -87,7 +91,20 @@ class ConversationRooms:
         raises ``ChannelError`` (``SERVICE_UNAVAILABLE`` when sending again can work) and
         nothing of it reaches anyone. ``message_id`` (the client's) makes a retry safe: a
         message already stored is answered again, to ``sid`` only, from what was stored.
-        Waits while ``max_concurrent_turns`` other turns run."""
+        Waits while ``max_concurrent_turns`` other turns run, and for the conversation's
+        earlier messages (of this process) to be answered."""
+        async with self.arrivals.hold(conversation_id):
+            return await self._customer_turn(identity, conversation_id, content, metadata, message_id, sid)
+
+    async def _customer_turn(
+        self,
+        identity: Identity,
+        conversation_id: str,
+        content: str,
+        metadata: Dict[str, Any],
+        message_id: Optional[str],
+        sid: Optional[str],
+    ) -> Dict[str, Any]:
         await self.admit(conversation_id, content)
         async with self.turns:
             parse_data = await self._parse(content)

@@ -14,6 +14,7 @@ from channels.auth import Identity, client_ip, decode_token, issue_token, token_
 from channels.config import WebChatConfig
 from channels.errors import AuthError, ConfigurationError
 from channels.hub import maybe_await, valid_conversation_id
+from channels.rooms import ConversationRooms
 from channels.socketio import WebChatInput
 from channels.state import MemoryState, RedisState
 from tests.conftest import REDIS_URL
@@ -108,6 +109,24 @@ async def test_enter_room_is_awaited_when_it_is_a_coroutine_and_called_when_it_i
     await maybe_await(plain("a"))
     await maybe_await(coroutine("b"))
     assert calls == ["a", "b"]
+
+
+async def test_a_conversations_messages_are_served_in_arrival_order_even_when_the_first_is_slower() -> None:
+    rooms = ConversationRooms(None, WebChatConfig(), MemoryState(), None, None)  # type: ignore[arg-type]
+    served = []
+
+    async def turn(identity, conversation_id, content, *_: object) -> dict:
+        await asyncio.sleep(0.2 if content == "first" else 0)  # e.g. a slow Redis round trip
+        served.append(content)
+        return {"content": content}
+
+    rooms._customer_turn = turn  # type: ignore[method-assign]
+    customer = Identity("omar", "customer", "Omar")
+    sends = [rooms.customer_message(customer, "c1", text, {}) for text in ("first", "second", "third")]
+    other = rooms.customer_message(customer, "c2", "elsewhere", {})
+    await asyncio.gather(*sends, other)
+    assert [text for text in served if text != "elsewhere"] == ["first", "second", "third"]
+    assert served[0] == "elsewhere", "another conversation does not wait"
 
 
 @pytest.mark.parametrize("value", ["", "a b", "../x", "x" * 129, None, 12])

@@ -277,6 +277,29 @@ async def test_a_message_sent_before_the_hand_over_reply_arrives_still_hears_whe
         await customer.close()
 
 
+async def test_messages_typed_in_a_burst_are_answered_in_the_order_they_were_typed(web: Server) -> None:
+    conversation = new_conversation()
+    customer = await connect(web.url, "omar")
+    typed = [
+        "hello there, I have a few questions about my subscription and an order I placed last week",
+        "thanks",
+        "what are your opening hours",
+        "bye",
+    ]
+    try:
+        await customer.join(conversation)
+        for text in typed:  # each sent before any reply came
+            await customer.send(conversation, text)
+        echoes = await customer.wait_for(
+            "message_received", lambda d: d["message"]["sender"]["role"] == "customer", count=len(typed)
+        )
+        assert [echo["message"]["content"] for echo in echoes] == typed
+        intents = [echo["message"]["ai_metadata"]["intent"] for echo in echoes]
+        assert intents[0] != "goodbye" and intents[-1] == "goodbye", intents
+    finally:
+        await customer.close()
+
+
 async def test_the_widget_protocol_gets_bot_uttered_replies_in_its_session_room(web: Server) -> None:
     widget = await connect(web.url)
     try:
