@@ -10,8 +10,8 @@ intent, the classifier's top intent and its confidence) and, for each threshold 
 
 Rule: a wrong direct answer costs a customer more than a clarifying question (it starts the
 wrong flow, which they must stop), so we count it as twice the cost of an unneeded question
-and pick the threshold with the lowest cost ``2 * wrong + (1 - coverage)`` (ties: the lower
-threshold). The plot (accuracy and coverage against the threshold, the choice marked) goes to
+and pick the threshold with the lowest cost ``2 * wrong + (1 - coverage)`` (ties: the higher
+threshold, which answers wrongly less often for the same cost; twice is a floor, not a price). The plot (accuracy and coverage against the threshold, the choice marked) goes to
 ``benchmarks/fallback_threshold.png``.
 
 Usage (after a cross-validation run)::
@@ -87,7 +87,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     predictions = load_predictions(args.cv)
     curve = [at_threshold(predictions, t, args.wrong_cost) for t in THRESHOLDS]
-    chosen = min(curve, key=lambda c: (round(c["cost"], 6), c["threshold"]))
+    chosen = min(curve, key=lambda c: (round(c["cost"], 6), -c["threshold"]))
     rows = [
         [
             f"{c['threshold']:.2f}",
