@@ -11,7 +11,8 @@ intent, the classifier's top intent and its confidence) and, for each threshold 
 Rule: a wrong direct answer costs a customer more than a clarifying question (it starts the
 wrong flow, which they must stop), so we count it as twice the cost of an unneeded question
 and pick the threshold with the lowest cost ``2 * wrong + (1 - coverage)`` (ties: the higher
-threshold, which answers wrongly less often for the same cost; twice is a floor, not a price). The plot (accuracy and coverage against the threshold, the choice marked) goes to
+threshold, which answers wrongly less often for the same cost; twice is a floor, not a price).
+The plot (accuracy and coverage against the threshold, the choice marked) goes to
 ``benchmarks/fallback_threshold.png``.
 
 Usage (after a cross-validation run)::
