@@ -5,7 +5,7 @@
   polite notice instead of a bot answer (the bot stays paused for that conversation);
 - ``ai_confidence_threshold``: a customer message whose intent confidence is below it gets the
   two-stage fallback ("Did you mean ...?") instead of an answer. The model's own
-  FallbackClassifier threshold (config.yml, 0.41) still applies, so values below it change nothing;
+  FallbackClassifier threshold (config.yml, 0.48) still applies, so values below it change nothing;
 - ``max_response_length``: the bot's texts are cut to this many characters (with an ellipsis);
 - ``default_response_style``: the greeting's style (the action server's personal slots,
   actions/personal.py) where the customer's own tone is not known.
@@ -33,7 +33,7 @@ CACHE_SECONDS = 2.0
 @dataclass(frozen=True)
 class SystemSettings:
     auto_reply_enabled: bool = True
-    ai_confidence_threshold: float = 0.41
+    ai_confidence_threshold: float = 0.48
     max_response_length: int = 4000
     default_response_style: str = "friendly"
 

@@ -101,3 +101,18 @@ def test_a_retrieval_intents_topics_are_learnt_apart_and_reported_as_the_intent(
     assert {r["name"] for r in ranking} == {"faq", *EXAMPLES} and abs(
         sum(r["confidence"] for r in ranking) - 1
     ) < 1e-4
+
+
+def test_feature_rows_are_scaled_to_unit_length_as_sklearn_does_and_empty_rows_stay_empty() -> None:
+    import numpy as np
+    import scipy.sparse
+    from sklearn.preprocessing import normalize
+
+    from assistant.plugins.linear_intent_classifier import unit_rows
+
+    sparse = scipy.sparse.csr_matrix(np.array([[0, 3, 4, 0], [0, 0, 0, 0], [1, 0, 0, 0]], dtype=np.float32))
+    dense = np.array([[3, 4], [0, 0]], dtype=np.float32)
+    assert np.allclose(unit_rows(sparse).toarray(), normalize(sparse).toarray())
+    assert np.allclose(unit_rows(sparse).toarray()[0], [0, 0.6, 0.8, 0])
+    assert np.allclose(unit_rows(dense), [[0.6, 0.8], [0, 0]])
+    assert sparse.toarray()[0, 1] == 3  # the input is left as it was
