@@ -15,6 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.negation import negates_action
+
 FLOW_SLOTS = ("confirmed", "accept_offer", "return_reason", "issue_details", "rating",
               "account_field", "new_value", "plan", "product", "verification_code", "order_fact",
               "access_checked")  # fmt: skip
@@ -29,6 +31,9 @@ FORM_INTENTS = {
     "update_account_form": "update_account", "delete_account_form": "delete_account",
     "feedback_form": "give_feedback",
 }  # fmt: skip
+# Forms whose whole purpose is to end something: "don't cancel my order" said while one runs
+# stops it (other forms only ask again: "I don't want to change it, I want a return").
+UNDONE_BY_A_DONT = ("cancel_order_form", "cancel_subscription_form", "delete_account_form")
 
 
 def reset_flow_slots(*extra: str, keep_offer: bool = False) -> List[EventType]:
@@ -58,11 +63,25 @@ class AbortableFormValidation(FormValidationAction):
             return []
         return domain_slots
 
+    def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """The answer to "shall I ...?": a yes-intent is no yes when the words say not to
+        ("dont cancel my order" can read as ``cancel_order``, which means yes there)."""
+        text = tracker.latest_message.get("text") or ""
+        return {"confirmed": bool(value) and not negates_action(text)}
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[str, Any]]:
         """The validators' events; when the customer only repeated what started this form, one
-        that keeps the form going (it then asks its question again)."""
+        that keeps the form going (it then asks its question again), unless they said not to
+        ("dont cancel my order" can read as ``cancel_order``): then the form stops."""
+        negated = negates_action(tracker.latest_message.get("text") or "")
+        confirming = tracker.get_slot("requested_slot") == "confirmed"  # validate_confirmed says no
+        if negated and not confirming and self.form_name() in UNDONE_BY_A_DONT and self._asked_again(tracker):
+            dispatcher.utter_message(response="utter_form_stopped")
+            return [SlotSet("form_aborted", True), SlotSet("requested_slot", None)]
         events = await super().run(dispatcher, tracker, domain)
         if self._asked_again(tracker) and not any(
             e.get("event") == "slot" and e.get("name") != "requested_slot" for e in events

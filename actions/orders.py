@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -129,11 +129,6 @@ class ValidateCancelOrderForm(OrderFormValidation):
         if order.status == "delivered":
             return f"Order {order.id} was already delivered, so it can't be cancelled. You can start a return instead."
         return f"Order {order.id} is already {order.status}, so there's nothing to cancel."
-
-    def validate_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return {"confirmed": bool(value)}
 
 
 class ActionCancelOrder(Action):

@@ -132,11 +132,6 @@ class ValidateChangePlanForm(SubscriptionFormValidation):
             return {"plan": plan, "form_aborted": True}
         return {"plan": plan}
 
-    def validate_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return {"confirmed": bool(value)}
-
     def after_proof(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
         """A plan named before the customer was verified is checked against theirs now."""
         found = super().after_proof(dispatcher, tracker)

@@ -80,3 +80,23 @@ def test_an_order_s_details_need_its_email_or_postcode(rasa: Server) -> None:
     wrong = texts(say(rasa, sender, "62701"))
     assert "doesn't match" in wrong and "JD014600003828487654" not in wrong
     assert "JD014600003828487654" in texts(say(rasa, sender, "10117"))
+
+
+def test_a_dont_at_the_confirmation_cancels_nothing_even_when_read_as_cancel(
+    rasa: Server, pg_database: str
+) -> None:
+    sender = new_sender()
+    say(rasa, sender, "I'd like to cancel my subscription")
+    say(rasa, sender, "mei.chen@example.com")
+    reply = texts(say(rasa, sender, latest_code(pg_database, "mei.chen@example.com")))
+    assert "you're verified" in reply and "Do you want to cancel?" in reply
+    reply = texts(say(rasa, sender, "I do not want to cancel my plan anymore"))
+    assert "your subscription stays as it is" in reply and "is cancelled" not in reply, reply
+    assert query(pg_database, "SELECT status FROM subscriptions WHERE customer_id = 3") == [("active",)]
+
+
+def test_a_dont_before_the_confirmation_stops_the_cancellation(rasa: Server) -> None:
+    sender = new_sender()
+    assert "e-mail address on your account" in texts(say(rasa, sender, "cancel my subscription please"))
+    reply = texts(say(rasa, sender, "actually dont cancel my subscription"))
+    assert "I've stopped that" in reply and "e-mail address" not in reply, reply
